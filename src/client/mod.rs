@@ -1,0 +1,1 @@
+//! Client-side concurrency primitives (placeholder, being written).

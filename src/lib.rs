@@ -1,0 +1,2 @@
+//! faultline (crate docs are written later in this session).
+pub mod client;
