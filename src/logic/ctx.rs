@@ -1,0 +1,211 @@
+//! What a client's logic has at hand: its backend, its session, its randomness, and the
+//! recorder that writes its operations into the history.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::backend::{AuthApi, Backend, DbError, Request, Response};
+use crate::history::{Entry, EntryType, History, OpError};
+use crate::rng::SimRng;
+use crate::store::auth::Session;
+
+/// Writes operations into a shared history with the current simulated time.
+#[derive(Clone)]
+pub struct Recorder {
+    history: Rc<RefCell<History>>,
+    clock: Rc<dyn Fn() -> u64>,
+}
+
+impl Recorder {
+    /// A recorder over `history` reading time (microseconds) from `clock`.
+    pub fn new(history: Rc<RefCell<History>>, clock: Rc<dyn Fn() -> u64>) -> Self {
+        Self { history, clock }
+    }
+
+    /// Records an entry of any type.
+    pub fn record(
+        &self,
+        process: &str,
+        kind: EntryType,
+        f: &str,
+        op: Option<u32>,
+        value: Value,
+        error: Option<OpError>,
+    ) {
+        let time_us = (self.clock)();
+        self.history.borrow_mut().push(Entry {
+            index: 0,
+            time_us,
+            process: process.into(),
+            kind,
+            f: f.into(),
+            op,
+            value,
+            error,
+        });
+    }
+}
+
+/// One operation in flight: records its invoke on creation and exactly one completion.
+pub struct OpScope<'a> {
+    recorder: &'a Recorder,
+    process: String,
+    f: &'static str,
+    op: u32,
+}
+
+impl OpScope<'_> {
+    /// The operation took effect.
+    pub fn ok(self, value: Value) {
+        self.recorder.record(
+            &self.process,
+            EntryType::Ok,
+            self.f,
+            Some(self.op),
+            value,
+            None,
+        );
+    }
+
+    /// The operation certainly did not take effect; `category` is what the user saw.
+    pub fn fail(self, value: Value, error: &DbError) {
+        self.complete_err(EntryType::Fail, value, error);
+    }
+
+    /// Completes with `error`: `info` when the outcome is unknown, else `fail`.
+    pub fn error(self, value: Value, error: &DbError) {
+        let kind = if error.outcome_unknown() {
+            EntryType::Info
+        } else {
+            EntryType::Fail
+        };
+        self.complete_err(kind, value, error);
+    }
+
+    /// Completes as unknown even though the last error was definite, because an earlier
+    /// attempt's outcome is still unknown (a retried request may have committed).
+    pub fn info(self, value: Value, error: &DbError) {
+        self.complete_err(EntryType::Info, value, error);
+    }
+
+    fn complete_err(self, kind: EntryType, value: Value, error: &DbError) {
+        let err = OpError {
+            category: error.category(),
+            message: error.to_string(),
+        };
+        self.recorder
+            .record(&self.process, kind, self.f, Some(self.op), value, Some(err));
+    }
+}
+
+/// A client's view of the world.
+pub struct ClientCtx<B, A> {
+    /// Host name, e.g. `client-2`.
+    pub name: String,
+    /// The user it is signed in as.
+    pub user: String,
+    /// The data API.
+    pub db: B,
+    /// The auth API.
+    pub auth: A,
+    /// The client's own randomness (random slug suffixes, jitter), forked from the plan.
+    pub rng: RefCell<SimRng>,
+    recorder: Recorder,
+    session: RefCell<Option<Session>>,
+}
+
+impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
+    /// A client that is not yet signed in.
+    pub fn new(
+        name: String,
+        user: String,
+        db: B,
+        auth: A,
+        rng: SimRng,
+        recorder: Recorder,
+    ) -> Self {
+        Self {
+            name,
+            user,
+            db,
+            auth,
+            rng: RefCell::new(rng),
+            recorder,
+            session: RefCell::new(None),
+        }
+    }
+
+    /// Starts operation `op` named `f`, recording its invoke with `value`.
+    pub fn begin(&self, op: u32, f: &'static str, value: Value) -> OpScope<'_> {
+        self.recorder
+            .record(&self.name, EntryType::Invoke, f, Some(op), value, None);
+        OpScope {
+            recorder: &self.recorder,
+            process: self.name.clone(),
+            f,
+            op,
+        }
+    }
+
+    /// Sends a request with the session's token, signing in first if needed and
+    /// refreshing once on "JWT expired", as supabase-js does.
+    pub async fn call(&self, request: Request) -> Result<Response, DbError> {
+        let token = self.access_token().await?;
+        match self.db.call(&token, request.clone()).await {
+            Err(DbError::Unauthorized(_)) => {
+                let token = self.refresh().await?;
+                self.db.call(&token, request).await
+            }
+            other => other,
+        }
+    }
+
+    async fn access_token(&self) -> Result<String, DbError> {
+        let current = self.session.borrow().clone();
+        match current {
+            Some(s) => Ok(s.access_token),
+            None => {
+                let s = self.auth.sign_in(&self.user).await?;
+                let token = s.access_token.clone();
+                *self.session.borrow_mut() = Some(s);
+                Ok(token)
+            }
+        }
+    }
+
+    /// Refreshes the session; a refused refresh signs the client out.
+    pub async fn refresh(&self) -> Result<String, DbError> {
+        let refresh = self
+            .session
+            .borrow()
+            .as_ref()
+            .map(|s| s.refresh_token.clone());
+        let Some(rt) = refresh else {
+            return self.access_token().await;
+        };
+        match self.auth.refresh(&rt).await {
+            Ok(s) => {
+                let token = s.access_token.clone();
+                *self.session.borrow_mut() = Some(s);
+                Ok(token)
+            }
+            Err(e @ DbError::Unauthorized(_)) => {
+                *self.session.borrow_mut() = None;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The current time in milliseconds since the run started (simulated on the simulator).
+    pub fn now_ms(&self) -> u64 {
+        (self.recorder.clock)() / 1000
+    }
+
+    /// Sleeps for simulated milliseconds.
+    pub async fn sleep_ms(&self, ms: u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}

@@ -1,0 +1,131 @@
+//! The logic under test, one module per seed system, each with its variants.
+
+pub mod business_cards;
+pub mod ctx;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use crate::check::{FinalState, Verdict};
+use crate::error::{Error, Result};
+use crate::history::History;
+use crate::plan::{ClientScript, Workload};
+use crate::rng::SimRng;
+use crate::scenario::Scenario;
+use crate::sim::client::{SimAuth, SimBackend};
+use crate::store::Store;
+pub use ctx::{ClientCtx, OpScope, Recorder};
+
+/// A client host's software in the simulated world.
+pub type ClientFuture = Pin<Box<dyn Future<Output = turmoil::Result>>>;
+
+/// A seed system: its workload, schema, variants and checkers.
+pub trait ScenarioLogic {
+    /// The logic's name, as scenario files refer to it.
+    fn name(&self) -> &'static str;
+    /// Every variant it implements.
+    fn variants(&self) -> &'static [&'static str];
+    /// Every invariant it can check.
+    fn invariants(&self) -> &'static [&'static str];
+    /// Draws the workload for one seed, recording drawn knobs.
+    fn workload(
+        &self,
+        rng: SimRng,
+        safety_ms: u64,
+        knobs: &mut BTreeMap<String, Value>,
+    ) -> Result<Workload>;
+    /// Creates the variant's schema and functions, and the initial rows.
+    fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()>;
+    /// The software of one client host.
+    fn client(
+        &self,
+        variant: &str,
+        ctx: ClientCtx<SimBackend, SimAuth>,
+        script: ClientScript,
+    ) -> ClientFuture;
+    /// Checks one invariant.
+    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict;
+}
+
+/// Names of every built-in logic.
+pub const LOGICS: &[&str] = &["business_cards"];
+
+/// Builds the logic a scenario names and validates the scenario against it.
+pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
+    let f = &scenario.file;
+    let logic: Box<dyn ScenarioLogic> = match f.logic.as_str() {
+        "business_cards" => Box::new(business_cards::BusinessCards::from_scenario(scenario)?),
+        other => {
+            return Err(scenario.error_near(
+                &format!("\"{other}\""),
+                format!(
+                    "unknown logic `{other}`; expected one of: {}",
+                    LOGICS.join(", ")
+                ),
+            ))
+        }
+    };
+    let known = |list: &[&str], name: &str| list.contains(&name);
+    for v in f.variants.iter().chain(f.expect.keys()) {
+        if !known(logic.variants(), v) {
+            return Err(scenario.error_near(
+                v,
+                format!(
+                    "unknown variant `{v}`; expected one of: {}",
+                    logic.variants().join(", ")
+                ),
+            ));
+        }
+    }
+    let invariants = selected_invariants(scenario, logic.as_ref());
+    for i in f
+        .invariants
+        .iter()
+        .chain(f.expect.values().flat_map(|e| e.violates.iter()))
+    {
+        if !known(logic.invariants(), i) {
+            return Err(scenario.error_near(
+                i,
+                format!(
+                    "unknown invariant `{i}`; expected one of: {}",
+                    logic.invariants().join(", ")
+                ),
+            ));
+        }
+        if !invariants.contains(i) {
+            return Err(scenario.error_near(
+                i,
+                format!("invariant `{i}` is expected but not checked; add it to `invariants`"),
+            ));
+        }
+    }
+    Ok(logic)
+}
+
+/// The variants a scenario runs: its list, or all of the logic's.
+pub fn selected_variants(scenario: &Scenario, logic: &dyn ScenarioLogic) -> Vec<String> {
+    if scenario.file.variants.is_empty() {
+        logic.variants().iter().map(|s| s.to_string()).collect()
+    } else {
+        scenario.file.variants.clone()
+    }
+}
+
+/// The invariants a scenario checks: its list, or all of the logic's.
+pub fn selected_invariants(scenario: &Scenario, logic: &dyn ScenarioLogic) -> Vec<String> {
+    if scenario.file.invariants.is_empty() {
+        logic.invariants().iter().map(|s| s.to_string()).collect()
+    } else {
+        scenario.file.invariants.clone()
+    }
+}
+
+/// Turns an unparseable planned action into a harness error.
+pub fn bad_action(logic: &str, e: serde_json::Error) -> Error {
+    Error::Harness(format!(
+        "{logic}: plan action does not match this logic: {e}"
+    ))
+}

@@ -1,0 +1,271 @@
+//! Plans: everything one run needs, derived from (scenario, seed) and nothing else.
+//!
+//! A plan is explicit data (workload operations and fault events with their simulated
+//! times, the drawn knobs, network parameters) so it can be printed, saved, replayed on
+//! another machine and shrunk. Generation draws from one root RNG forked per subsystem by
+//! name.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::logic::ScenarioLogic;
+use crate::rng::SimRng;
+use crate::scenario::Scenario;
+use crate::sim::nemesis;
+use crate::store::auth::AuthConfig;
+
+/// The plan format this build reads and writes.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// Everything one run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Format version; plans from another version are refused.
+    pub format: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Which variant of the logic runs.
+    pub variant: String,
+    /// The seed it came from.
+    pub seed: u64,
+    /// Every knob drawn for this seed (swarm testing), printed with a failure.
+    pub knobs: BTreeMap<String, Value>,
+    /// Network parameters.
+    pub network: NetParams,
+    /// Auth timing.
+    pub auth: AuthConfig,
+    /// Phase lengths.
+    pub phases: Phases,
+    /// Logic-specific initial data (rows that exist before the run).
+    pub setup: Value,
+    /// Each client's operations.
+    pub clients: Vec<ClientScript>,
+    /// Fault events in time order.
+    pub faults: Vec<FaultEvent>,
+}
+
+/// Drawn network parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetParams {
+    /// Simulation tick.
+    pub tick_ms: u64,
+    /// Minimum one-way latency.
+    pub latency_min_ms: u64,
+    /// Maximum one-way latency.
+    pub latency_max_ms: u64,
+    /// Client request timeout.
+    pub timeout_ms: u64,
+}
+
+/// Phase lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phases {
+    /// When the safety phase ends and every fault is healed.
+    pub safety_ms: u64,
+    /// How long after that clients may take to finish.
+    pub liveness_ms: u64,
+}
+
+/// One client's script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientScript {
+    /// Host name, `client-N`.
+    pub name: String,
+    /// The user it signs in as.
+    pub user: String,
+    /// Operations, run one after another.
+    pub ops: Vec<PlannedOp>,
+}
+
+/// One workload operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedOp {
+    /// Operation id, unique within the plan.
+    pub id: u32,
+    /// Earliest start, in simulated milliseconds (later if the client is still busy).
+    pub at_ms: u64,
+    /// What to do, in the logic's own vocabulary.
+    pub action: Value,
+}
+
+/// A fault at a simulated time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultEvent {
+    /// When it is applied.
+    pub at_ms: u64,
+    /// What it does.
+    pub fault: Fault,
+}
+
+/// The nemesis's vocabulary: paired verbs, as in turmoil.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Drop every message between two hosts.
+    Partition {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
+    /// End a partition.
+    Repair {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
+    /// Delay every message between two hosts until released.
+    Hold {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
+    /// Deliver held messages.
+    Release {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
+    /// Revoke every session of a user.
+    RevokeSessions {
+        /// The user.
+        user: String,
+    },
+}
+
+impl Plan {
+    /// Derives the plan for `seed` (the plan does not depend on the variant, so every
+    /// variant faces the same workload and faults).
+    pub fn generate(
+        scenario: &Scenario,
+        logic: &dyn ScenarioLogic,
+        variant: &str,
+        seed: u64,
+    ) -> Result<Plan> {
+        let root = SimRng::root(seed);
+        let f = &scenario.file;
+        let mut knobs = BTreeMap::new();
+        let mut net_rng = root.fork("network");
+        let (lat_lo, lat_hi) = f.network.latency_ms.bounds();
+        let latency_max_ms = net_rng.range(lat_lo, lat_hi);
+        let network = NetParams {
+            tick_ms: f.network.tick_ms,
+            latency_min_ms: lat_lo.min(latency_max_ms),
+            latency_max_ms,
+            timeout_ms: f.network.timeout_ms.draw(&mut net_rng),
+        };
+        knobs.insert("latency_max_ms".into(), latency_max_ms.into());
+        knobs.insert("timeout_ms".into(), network.timeout_ms.into());
+        let mut auth_rng = root.fork("auth");
+        let auth = AuthConfig {
+            access_ttl_ms: f.auth.access_ttl_ms.draw(&mut auth_rng),
+            reuse_interval_ms: f.auth.reuse_interval_ms,
+        };
+        knobs.insert("access_ttl_ms".into(), auth.access_ttl_ms.into());
+        let phases = Phases {
+            safety_ms: f.phases.safety_ms,
+            liveness_ms: f.phases.liveness_ms,
+        };
+        let workload = logic.workload(root.fork("workload"), phases.safety_ms, &mut knobs)?;
+        let names: Vec<String> = workload.clients.iter().map(|c| c.name.clone()).collect();
+        let users: Vec<String> = workload.clients.iter().map(|c| c.user.clone()).collect();
+        let faults = nemesis::generate(
+            &f.faults,
+            root.fork("nemesis"),
+            &names,
+            &users,
+            phases.safety_ms,
+            &mut knobs,
+        );
+        Ok(Plan {
+            format: PLAN_FORMAT,
+            scenario: f.name.clone(),
+            variant: variant.into(),
+            seed,
+            knobs,
+            network,
+            auth,
+            phases,
+            setup: workload.setup,
+            clients: workload.clients,
+            faults,
+        })
+    }
+
+    /// Number of workload operations plus fault events: the size shrinking reduces.
+    pub fn size(&self) -> usize {
+        self.clients.iter().map(|c| c.ops.len()).sum::<usize>() + self.faults.len()
+    }
+
+    /// Reads a plan file, refusing other formats and foreign or truncated files with a
+    /// message that names the file, line and column.
+    pub fn load(path: &Path) -> Result<Plan> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
+        match value.get("format").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(PLAN_FORMAT) => {}
+            Some(v) => {
+                return Err(Error::Input {
+                    file: path.into(),
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "plan format {v} is not supported; this build reads format {PLAN_FORMAT}"
+                    ),
+                })
+            }
+            None => {
+                return Err(Error::Input {
+                    file: path.into(),
+                    line: 1,
+                    column: 1,
+                    message: "expected a faultline plan (a JSON object with \"format\")".into(),
+                })
+            }
+        }
+        serde_json::from_str(&text).map_err(|e| json_error(path, &e))
+    }
+
+    /// Writes the plan as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("plans always serialise");
+        std::fs::write(path, text + "\n").map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    Error::Input {
+        file: path.into(),
+        line: e.line().max(1),
+        column: e.column().max(1),
+        message: format!("expected a faultline plan: {e}"),
+    }
+}
+
+/// What a logic's workload generator returns.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Initial data.
+    pub setup: Value,
+    /// Client scripts.
+    pub clients: Vec<ClientScript>,
+}

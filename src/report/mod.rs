@@ -1,0 +1,3 @@
+//! Human-readable and machine-readable output.
+
+pub mod text;

@@ -1,0 +1,282 @@
+//! Text output for the terminal: run summaries, violations with replay commands, and
+//! timelines.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::check::{secs, Verdict};
+use crate::history::EntryType;
+use crate::plan::Plan;
+use crate::runner::{Loaded, SeedResult, VariantSummary};
+use crate::sim::RunOutput;
+
+/// `faultline list` lines for one scenario.
+pub fn listing(loaded: &Loaded, path: &Path) -> String {
+    let f = &loaded.scenario.file;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}  ({})", f.name, path.display());
+    let _ = writeln!(s, "  {}", f.description.trim());
+    if let Some(doc) = &f.seed_document {
+        let _ = writeln!(s, "  seed document: {doc}");
+    }
+    let _ = writeln!(s, "  invariants: {}", loaded.invariants().join(", "));
+    for v in loaded.variants() {
+        let expected = loaded.scenario.expected_violations(&v);
+        let what = if expected.is_empty() {
+            "holds everything".to_string()
+        } else {
+            format!("expected to violate {}", expected.join(", "))
+        };
+        let _ = writeln!(s, "  variant {v:<11} {what}");
+    }
+    s.push('\n');
+    s
+}
+
+/// The command that replays one seed.
+pub fn replay_command(path: &str, variant: &str, seed: u64) -> String {
+    format!("faultline replay {path} --variant {variant} --seed {seed}")
+}
+
+/// The first violation of each (variant, invariant), for JSON output.
+#[derive(Debug, Serialize)]
+pub struct FirstFailure<'a> {
+    /// Variant.
+    pub variant: &'a str,
+    /// Seed.
+    pub seed: u64,
+    /// The verdict.
+    pub verdict: &'a Verdict,
+}
+
+/// The first failing seed of each (variant, invariant).
+pub fn first_failures(results: &[SeedResult]) -> Vec<FirstFailure<'_>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for r in results {
+        for v in r.violations() {
+            if seen.insert((r.variant.as_str(), v.invariant.as_str())) {
+                out.push(FirstFailure {
+                    variant: &r.variant,
+                    seed: r.seed,
+                    verdict: v,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Explains one violation with its witnesses.
+pub fn violation_block(
+    scenario: &str,
+    path: &str,
+    variant: &str,
+    seed: u64,
+    verdict: &Verdict,
+    knobs: Option<&std::collections::BTreeMap<String, serde_json::Value>>,
+) -> String {
+    let mut s = String::new();
+    let Some(v) = &verdict.violation else {
+        return s;
+    };
+    let _ = writeln!(
+        s,
+        "VIOLATION  scenario {scenario}  variant {variant}  seed {seed}  invariant {}",
+        verdict.invariant
+    );
+    let _ = writeln!(s, "  {}", v.explanation);
+    for w in &v.ops {
+        let end = w.end_us.map_or("never".to_string(), secs);
+        let _ = writeln!(
+            s,
+            "    #{:<4} {:<10} {:>9} .. {:>9}  {:<6} {:<4}  {}",
+            w.index,
+            w.process,
+            secs(w.time_us),
+            end,
+            w.f,
+            outcome(w.outcome),
+            w.detail
+        );
+    }
+    if let Some(knobs) = knobs {
+        let k: Vec<String> = knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(s, "  knobs: {}", k.join(" "));
+    }
+    let _ = writeln!(s, "  replay: {}", replay_command(path, variant, seed));
+    s
+}
+
+fn outcome(t: EntryType) -> &'static str {
+    match t {
+        EntryType::Invoke => "...",
+        EntryType::Ok => "ok",
+        EntryType::Fail => "fail",
+        EntryType::Info => "info",
+        EntryType::Fault => "fault",
+    }
+}
+
+/// The summary of `faultline run` for one scenario.
+pub fn run_report(
+    loaded: &Loaded,
+    path: &str,
+    summaries: &[VariantSummary],
+    results: &[SeedResult],
+    elapsed: Duration,
+    jobs: usize,
+) -> String {
+    let mut s = String::new();
+    let name = &loaded.scenario.file.name;
+    let seeds = summaries.first().map_or(0, |v| v.seeds);
+    let _ = writeln!(
+        s,
+        "{name}: {seeds} seeds x {} variants, {jobs} jobs",
+        summaries.len()
+    );
+    let invs = loaded.invariants();
+    let width = invs.iter().map(|i| i.len()).max().unwrap_or(10).max(12);
+    let _ = write!(s, "  {:<11}", "variant");
+    for inv in &invs {
+        let _ = write!(s, " {inv:<width$}");
+    }
+    let _ = writeln!(s, " verdict");
+    for v in summaries {
+        let _ = write!(s, "  {:<11}", v.variant);
+        for t in &v.invariants {
+            let cell = if t.violated == 0 {
+                "holds".to_string()
+            } else {
+                format!("caught {}/{}", t.violated, v.seeds)
+            };
+            let mark = if t.as_expected() { "" } else { "!" };
+            let _ = write!(s, " {:<width$}", format!("{cell}{mark}"));
+        }
+        let verdict = if v.as_expected() {
+            "as expected"
+        } else {
+            "UNEXPECTED"
+        };
+        let _ = writeln!(s, " {verdict}");
+    }
+    let runs: usize = summaries.iter().map(|v| v.seeds).sum();
+    let sim_ms: u64 = summaries.iter().map(|v| v.sim_ms).sum();
+    let wall_us: u64 = summaries.iter().map(|v| v.wall_us).sum::<u64>().max(1);
+    let _ = writeln!(
+        s,
+        "  speed: {:.0} runs/s on {jobs} jobs; {:.0}x simulated/wall time per core",
+        runs as f64 / elapsed.as_secs_f64().max(1e-9),
+        sim_ms as f64 * 1000.0 / wall_us as f64
+    );
+    for v in summaries.iter().filter(|v| v.unfinished > 0) {
+        let _ = writeln!(
+            s,
+            "  note: {} seeds of {} had clients still busy when the liveness phase ended",
+            v.unfinished, v.variant
+        );
+    }
+    for f in first_failures(results) {
+        let knobs = results
+            .iter()
+            .find(|r| r.variant == f.variant && r.seed == f.seed)
+            .map(|r| &r.knobs);
+        let expected = loaded
+            .scenario
+            .expected_violations(f.variant)
+            .contains(&f.verdict.invariant);
+        s.push('\n');
+        if expected {
+            let _ = writeln!(
+                s,
+                "(expected: {})",
+                loaded
+                    .scenario
+                    .file
+                    .expect
+                    .get(f.variant)
+                    .map_or("", |e| e.why.trim())
+            );
+        }
+        s.push_str(&violation_block(
+            name, path, f.variant, f.seed, f.verdict, knobs,
+        ));
+    }
+    for v in summaries {
+        for t in v
+            .invariants
+            .iter()
+            .filter(|t| t.expected && t.violated == 0)
+        {
+            let _ = writeln!(
+                s,
+                "\nMISSED  {} was expected to violate {} but held on all {} seeds",
+                v.variant, t.invariant, v.seeds
+            );
+        }
+    }
+    s
+}
+
+/// The output of `faultline replay`: plan knobs, the timeline, verdicts.
+pub fn replay_report(
+    loaded: &Loaded,
+    path: &str,
+    plan: &Plan,
+    result: &SeedResult,
+    out: &RunOutput,
+) -> String {
+    let mut s = String::new();
+    let name = &loaded.scenario.file.name;
+    let _ = writeln!(
+        s,
+        "{name}  variant {}  seed {}  history {}",
+        plan.variant, plan.seed, result.history_hash
+    );
+    let k: Vec<String> = plan.knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let _ = writeln!(s, "knobs: {}", k.join(" "));
+    let _ = writeln!(
+        s,
+        "plan: {} operations, {} fault events; simulated {}",
+        plan.size() - plan.faults.len(),
+        plan.faults.len(),
+        secs(result.stats.sim_ms * 1000)
+    );
+    s.push('\n');
+    for e in &out.history.entries {
+        let op = e.op.map_or(String::new(), |o| format!("op {o}"));
+        let err = e.error.as_ref().map_or(String::new(), |err| {
+            format!("  [{:?}: {}]", err.category, err.message).to_lowercase()
+        });
+        let _ = writeln!(
+            s,
+            "{:>9}  {:<10} {:<6} {:<16} {:<10} {}{err}",
+            secs(e.time_us),
+            e.process,
+            outcome(e.kind),
+            e.f,
+            op,
+            e.value
+        );
+    }
+    s.push('\n');
+    for v in &result.verdicts {
+        match &v.violation {
+            None => {
+                let _ = writeln!(s, "holds     {}", v.invariant);
+            }
+            Some(_) => s.push_str(&violation_block(
+                name,
+                path,
+                &plan.variant,
+                plan.seed,
+                v,
+                None,
+            )),
+        }
+    }
+    s
+}

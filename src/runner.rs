@@ -1,0 +1,266 @@
+//! Runs scenarios over many seeds, on several cores, and compares verdicts with the
+//! scenario's expectations.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::Verdict;
+use crate::error::{Error, Result};
+use crate::logic::{self, ScenarioLogic};
+use crate::plan::Plan;
+use crate::scenario::Scenario;
+use crate::sim::{run_plan, RunOutput, RunStats};
+
+/// A scenario with its logic, ready to run.
+pub struct Loaded {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Its logic.
+    pub logic: Box<dyn ScenarioLogic>,
+}
+
+/// The outcome of one (variant, seed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The variant.
+    pub variant: String,
+    /// The seed.
+    pub seed: u64,
+    /// One verdict per checked invariant.
+    pub verdicts: Vec<Verdict>,
+    /// Stable hash of the history.
+    pub history_hash: String,
+    /// Operations invoked.
+    pub ops: usize,
+    /// Run counters.
+    pub stats: RunStats,
+    /// Wall-clock time of the run (simulation and checking), for throughput figures only.
+    pub wall_us: u64,
+    /// The knobs drawn for this seed.
+    pub knobs: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl SeedResult {
+    /// Verdicts that are violations.
+    pub fn violations(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(|v| !v.is_ok())
+    }
+}
+
+impl Loaded {
+    /// Validates the scenario against its logic.
+    pub fn new(scenario: Scenario) -> Result<Self> {
+        let logic = logic::build(&scenario)?;
+        Ok(Self { scenario, logic })
+    }
+
+    /// Loads a scenario file, or `scenarios/NAME.toml` when given a bare name.
+    pub fn load(arg: &str) -> Result<Self> {
+        let path = resolve(arg);
+        Self::new(Scenario::load(&path)?)
+    }
+
+    /// Variants the scenario runs.
+    pub fn variants(&self) -> Vec<String> {
+        logic::selected_variants(&self.scenario, self.logic.as_ref())
+    }
+
+    /// Invariants the scenario checks.
+    pub fn invariants(&self) -> Vec<String> {
+        logic::selected_invariants(&self.scenario, self.logic.as_ref())
+    }
+
+    /// Checks that `variant` exists.
+    pub fn check_variant(&self, variant: &str) -> Result<()> {
+        if self.logic.variants().contains(&variant) {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "scenario {} has no variant `{variant}`; expected one of: {}",
+                self.scenario.file.name,
+                self.logic.variants().join(", ")
+            )))
+        }
+    }
+
+    /// The plan for (variant, seed).
+    pub fn plan(&self, variant: &str, seed: u64) -> Result<Plan> {
+        self.check_variant(variant)?;
+        Plan::generate(&self.scenario, self.logic.as_ref(), variant, seed)
+    }
+
+    /// Runs a plan and checks every invariant, keeping the full output.
+    pub fn execute(&self, plan: &Plan) -> Result<(SeedResult, RunOutput)> {
+        if plan.scenario != self.scenario.file.name {
+            return Err(Error::Usage(format!(
+                "the plan is for scenario `{}`, not `{}`",
+                plan.scenario, self.scenario.file.name
+            )));
+        }
+        self.check_variant(&plan.variant)?;
+        let started = Instant::now();
+        let out = run_plan(plan, self.logic.as_ref())?;
+        let verdicts = self
+            .invariants()
+            .iter()
+            .map(|inv| self.logic.check(inv, &out.history, &out.state))
+            .collect();
+        let result = SeedResult {
+            variant: plan.variant.clone(),
+            seed: plan.seed,
+            verdicts,
+            history_hash: out.history.hash(),
+            ops: out.history.operations().len(),
+            stats: out.stats,
+            wall_us: started.elapsed().as_micros() as u64,
+            knobs: plan.knobs.clone(),
+        };
+        Ok((result, out))
+    }
+
+    /// Runs one seed of one variant.
+    pub fn run_seed(&self, variant: &str, seed: u64) -> Result<SeedResult> {
+        let plan = self.plan(variant, seed)?;
+        Ok(self.execute(&plan)?.0)
+    }
+}
+
+/// `scenarios/NAME.toml` for a bare name that is not a file, else the argument itself.
+pub fn resolve(arg: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(arg);
+    if p.exists() || arg.contains('/') || arg.ends_with(".toml") {
+        p
+    } else {
+        std::path::PathBuf::from(format!("scenarios/{arg}.toml"))
+    }
+}
+
+/// Runs every (variant, seed) pair on `jobs` threads, one single-threaded simulation per
+/// thread; results come back in (variant, seed) order whatever the thread count.
+pub fn run_many(
+    scenario: &Scenario,
+    variants: &[String],
+    seeds: &[u64],
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<SeedResult>, Duration)> {
+    let work: Vec<(&String, u64)> = variants
+        .iter()
+        .flat_map(|v| seeds.iter().map(move |s| (v, *s)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<SeedResult>>>> =
+        Mutex::new((0..work.len()).map(|_| None).collect());
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(work.len().max(1)) {
+            scope.spawn(|| {
+                let loaded = match Loaded::new(scenario.clone()) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let mut r = results.lock().unwrap_or_else(|p| p.into_inner());
+                        r[0] = Some(Err(e));
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((variant, seed)) = work.get(i) else {
+                        break;
+                    };
+                    let r = loaded.run_seed(variant, *seed);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, work.len());
+                }
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    let mut out = Vec::with_capacity(work.len());
+    for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        match r {
+            Some(r) => out.push(r?),
+            None => return Err(Error::Harness("a worker thread stopped early".into())),
+        }
+    }
+    Ok((out, elapsed))
+}
+
+/// Per-invariant tally for one variant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvariantTally {
+    /// The invariant.
+    pub invariant: String,
+    /// Seeds on which it was violated.
+    pub violated: usize,
+    /// The first such seed.
+    pub first_seed: Option<u64>,
+    /// Whether the scenario expects this variant to violate it.
+    pub expected: bool,
+}
+
+impl InvariantTally {
+    /// True when what was seen is what the scenario expects.
+    pub fn as_expected(&self) -> bool {
+        self.expected == (self.violated > 0)
+    }
+}
+
+/// One variant's results over all seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantSummary {
+    /// The variant.
+    pub variant: String,
+    /// Seeds run.
+    pub seeds: usize,
+    /// Per invariant.
+    pub invariants: Vec<InvariantTally>,
+    /// Seeds where some client had not finished when the liveness phase ran out.
+    pub unfinished: usize,
+    /// Total simulated milliseconds.
+    pub sim_ms: u64,
+    /// Total wall microseconds spent in runs (summed over threads).
+    pub wall_us: u64,
+}
+
+impl VariantSummary {
+    /// Tallies `results` of `variant`.
+    pub fn new(loaded: &Loaded, variant: &str, results: &[SeedResult]) -> Self {
+        let mine: Vec<&SeedResult> = results.iter().filter(|r| r.variant == variant).collect();
+        let expected = loaded.scenario.expected_violations(variant);
+        let invariants = loaded
+            .invariants()
+            .into_iter()
+            .map(|inv| {
+                let hits: Vec<u64> = mine
+                    .iter()
+                    .filter(|r| r.verdicts.iter().any(|v| v.invariant == inv && !v.is_ok()))
+                    .map(|r| r.seed)
+                    .collect();
+                InvariantTally {
+                    expected: expected.contains(&inv),
+                    invariant: inv,
+                    violated: hits.len(),
+                    first_seed: hits.first().copied(),
+                }
+            })
+            .collect();
+        Self {
+            variant: variant.into(),
+            seeds: mine.len(),
+            invariants,
+            unfinished: mine.iter().filter(|r| !r.stats.clients_finished).count(),
+            sim_ms: mine.iter().map(|r| r.stats.sim_ms).sum(),
+            wall_us: mine.iter().map(|r| r.wall_us).sum(),
+        }
+    }
+
+    /// True when every invariant behaved as the scenario expects.
+    pub fn as_expected(&self) -> bool {
+        self.invariants.iter().all(InvariantTally::as_expected)
+    }
+}

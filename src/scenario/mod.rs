@@ -1,0 +1,255 @@
+//! Scenario files: TOML that says which logic runs, with which actors, workload, faults,
+//! invariants and expected verdicts.
+//!
+//! Parsing is strict: an unknown key or a malformed value is an [`Error::Input`] naming
+//! the file, line and column, so a typo never silently turns a fault off.
+
+mod span;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+pub use span::Span;
+
+/// The top level of a scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, used in replay commands.
+    pub name: String,
+    /// One paragraph for `faultline list`.
+    pub description: String,
+    /// The seed document the scenario models, under `shared/seeds/`.
+    #[serde(default)]
+    pub seed_document: Option<String>,
+    /// Which built-in logic runs (`business_cards`, ...).
+    pub logic: String,
+    /// The variants to run; defaults to every variant of the logic.
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// The invariants to check; defaults to every invariant of the logic.
+    #[serde(default)]
+    pub invariants: Vec<String>,
+    /// Network parameters.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// Auth parameters.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// Phase lengths.
+    #[serde(default)]
+    pub phases: PhaseSpec,
+    /// The fault profile the nemesis draws from.
+    #[serde(default)]
+    pub faults: FaultProfile,
+    /// Logic-specific workload knobs, validated by the logic.
+    #[serde(default)]
+    pub workload: toml::Table,
+    /// Expected verdicts per variant; a variant not listed must hold everything.
+    #[serde(default)]
+    pub expect: BTreeMap<String, Expectation>,
+}
+
+/// Network knobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSpec {
+    /// Simulation tick: the resolution of simulated time.
+    pub tick_ms: u64,
+    /// One-way message latency range.
+    pub latency_ms: Span<u64>,
+    /// Client request timeout, after which an outcome is unknown.
+    pub timeout_ms: Span<u64>,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        Self {
+            tick_ms: 5,
+            latency_ms: Span::Range([1, 20]),
+            timeout_ms: Span::Fixed(1500),
+        }
+    }
+}
+
+/// Auth knobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSpec {
+    /// Access-token lifetime.
+    pub access_ttl_ms: Span<u64>,
+    /// Refresh-token reuse interval.
+    pub reuse_interval_ms: u64,
+}
+
+impl Default for AuthSpec {
+    fn default() -> Self {
+        Self {
+            access_ttl_ms: Span::Fixed(3_600_000),
+            reuse_interval_ms: 10_000,
+        }
+    }
+}
+
+/// Phase lengths.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhaseSpec {
+    /// Workload and faults.
+    pub safety_ms: u64,
+    /// Faults healed; the run ends when every client finishes or this runs out.
+    pub liveness_ms: u64,
+}
+
+impl Default for PhaseSpec {
+    fn default() -> Self {
+        Self {
+            safety_ms: 20_000,
+            liveness_ms: 30_000,
+        }
+    }
+}
+
+/// What the nemesis may do, and how much.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultProfile {
+    /// Swarm testing: each fault kind is switched on or off per seed, so some seeds
+    /// explore one kind of fault in depth instead of every kind a little.
+    pub swarm: bool,
+    /// Client-to-store or client-to-auth partitions per run.
+    pub partitions: Span<u64>,
+    /// How long each partition lasts.
+    pub partition_ms: Span<u64>,
+    /// Holds per run: messages delayed, then delivered at release.
+    pub holds: Span<u64>,
+    /// How long each hold lasts; past the client timeout the outcome becomes unknown.
+    pub hold_ms: Span<u64>,
+    /// Revocations of every session of a user.
+    pub revocations: Span<u64>,
+}
+
+impl Default for FaultProfile {
+    fn default() -> Self {
+        Self {
+            swarm: true,
+            partitions: Span::Fixed(0),
+            partition_ms: Span::Range([200, 3000]),
+            holds: Span::Fixed(0),
+            hold_ms: Span::Range([100, 4000]),
+            revocations: Span::Fixed(0),
+        }
+    }
+}
+
+/// What a variant is expected to do.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Invariants this variant is known to violate; every other one must hold.
+    #[serde(default)]
+    pub violates: Vec<String>,
+    /// Why, in words, for the report.
+    #[serde(default)]
+    pub why: String,
+}
+
+/// A parsed scenario file with its source text, for error positions.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+    /// Its contents.
+    pub file: ScenarioFile,
+}
+
+impl Scenario {
+    /// Reads and parses `path` (no logic-specific validation yet).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, text)
+    }
+
+    /// Parses scenario text that came from `path`.
+    pub fn parse(path: &Path, text: String) -> Result<Self> {
+        let file: ScenarioFile = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+        let s = Scenario {
+            path: path.to_path_buf(),
+            text,
+            file,
+        };
+        s.check_spans()?;
+        Ok(s)
+    }
+
+    /// What a variant is expected to violate (empty: hold everything).
+    pub fn expected_violations(&self, variant: &str) -> Vec<String> {
+        self.file
+            .expect
+            .get(variant)
+            .map(|e| e.violates.clone())
+            .unwrap_or_default()
+    }
+
+    /// An input error pointing at the first occurrence of `needle` in the file (or its top).
+    pub fn error_near(&self, needle: &str, message: String) -> Error {
+        let offset = self.text.find(needle).unwrap_or(0);
+        Error::at_offset(&self.path, &self.text, offset, message)
+    }
+
+    fn check_spans(&self) -> Result<()> {
+        let f = &self.file;
+        let spans = [
+            ("latency_ms", f.network.latency_ms),
+            ("timeout_ms", f.network.timeout_ms),
+            ("access_ttl_ms", f.auth.access_ttl_ms),
+            ("partitions", f.faults.partitions),
+            ("partition_ms", f.faults.partition_ms),
+            ("holds", f.faults.holds),
+            ("hold_ms", f.faults.hold_ms),
+            ("revocations", f.faults.revocations),
+        ];
+        for (key, span) in spans {
+            if !span.is_ordered() {
+                return Err(self.error_near(
+                    key,
+                    format!("`{key}`: expected [low, high] with low <= high"),
+                ));
+            }
+        }
+        if f.network.tick_ms == 0 {
+            return Err(self.error_near("tick_ms", "`tick_ms`: expected at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Converts a TOML error into an [`Error::Input`] at its span.
+pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let offset = e.span().map_or(0, |s| s.start);
+    Error::at_offset(path, text, offset, e.message().to_string())
+}
+
+/// Parses the `[workload]` table of `scenario` into a logic's own strict type, keeping
+/// positions in error messages.
+pub fn parse_workload<T: serde::de::DeserializeOwned + Default>(scenario: &Scenario) -> Result<T> {
+    #[derive(Deserialize)]
+    struct Outer<T> {
+        #[serde(default)]
+        workload: Option<T>,
+    }
+    let outer: Outer<T> = toml::from_str(&scenario.text)
+        .map_err(|e| toml_error(&scenario.path, &scenario.text, &e))?;
+    Ok(outer.workload.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests;

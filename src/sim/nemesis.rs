@@ -1,0 +1,95 @@
+//! The nemesis: draws fault schedules from a profile and applies them to the world.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::plan::{Fault, FaultEvent};
+use crate::rng::SimRng;
+use crate::scenario::FaultProfile;
+
+/// Draws the fault events of one run.
+///
+/// With swarm testing on, each fault kind is first switched on or off for this seed, and
+/// the choice is recorded in `knobs` so a failing run shows what was active.
+pub fn generate(
+    profile: &FaultProfile,
+    mut rng: SimRng,
+    clients: &[String],
+    users: &[String],
+    safety_ms: u64,
+    knobs: &mut BTreeMap<String, Value>,
+) -> Vec<FaultEvent> {
+    let mut events = Vec::new();
+    if clients.is_empty() {
+        return events;
+    }
+    let mut enabled = |name: &str, rng: &mut SimRng| -> bool {
+        let on = !profile.swarm || rng.chance(0.5);
+        knobs.insert(format!("fault.{name}"), on.into());
+        on
+    };
+    let partitions_on = enabled("partitions", &mut rng);
+    let holds_on = enabled("holds", &mut rng);
+    let revocations_on = enabled("revocations", &mut rng);
+
+    let windows = |count: u64,
+                   len: crate::scenario::Span<u64>,
+                   rng: &mut SimRng,
+                   start: fn(String, String) -> Fault,
+                   end: fn(String, String) -> Fault,
+                   events: &mut Vec<FaultEvent>| {
+        for _ in 0..count {
+            let client = clients[rng.index(clients.len())].clone();
+            let server = if rng.chance(0.8) { "store" } else { "auth" }.to_string();
+            let dur = len.draw(rng);
+            let at = rng.range(0, safety_ms.saturating_sub(dur));
+            events.push(FaultEvent {
+                at_ms: at,
+                fault: start(client.clone(), server.clone()),
+            });
+            events.push(FaultEvent {
+                at_ms: (at + dur).min(safety_ms),
+                fault: end(client, server),
+            });
+        }
+    };
+    if partitions_on {
+        let n = profile.partitions.draw(&mut rng);
+        knobs.insert("partitions".into(), n.into());
+        windows(
+            n,
+            profile.partition_ms,
+            &mut rng,
+            |a, b| Fault::Partition { a, b },
+            |a, b| Fault::Repair { a, b },
+            &mut events,
+        );
+    }
+    if holds_on {
+        let n = profile.holds.draw(&mut rng);
+        knobs.insert("holds".into(), n.into());
+        windows(
+            n,
+            profile.hold_ms,
+            &mut rng,
+            |a, b| Fault::Hold { a, b },
+            |a, b| Fault::Release { a, b },
+            &mut events,
+        );
+    }
+    if revocations_on && !users.is_empty() {
+        let n = profile.revocations.draw(&mut rng);
+        knobs.insert("revocations".into(), n.into());
+        for _ in 0..n {
+            let user = users[rng.index(users.len())].clone();
+            events.push(FaultEvent {
+                at_ms: rng.range(0, safety_ms),
+                fault: Fault::RevokeSessions { user },
+            });
+        }
+    }
+    // A stable sort keeps the draw order for events at the same millisecond.
+    events.sort_by_key(|e| e.at_ms);
+    events
+}

@@ -1,0 +1,63 @@
+//! The software of the server hosts: the store (primary) and the auth service.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use turmoil::net::{TcpListener, TcpStream};
+
+use super::net::{now_ms, read_frame, write_frame, Wire, AUTH_PORT, STORE_PORT};
+use crate::backend::{DbError, Response};
+use crate::store::auth::{AuthError, AuthService, Claims, Session};
+use crate::store::Store;
+
+/// How long a server waits for a request on a fresh connection before dropping it; keeps
+/// connections broken by partitions from piling up.
+const IDLE_LIMIT: Duration = Duration::from_secs(30);
+
+/// Serves data requests against the shared store until the host is crashed.
+pub async fn serve_store(store: Rc<RefCell<Store>>) -> turmoil::Result {
+    let listener = TcpListener::bind(("0.0.0.0", STORE_PORT)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::task::spawn_local(store_connection(stream, store.clone()));
+    }
+}
+
+async fn store_connection(mut stream: TcpStream, store: Rc<RefCell<Store>>) {
+    let Ok(Ok(msg)) = tokio::time::timeout(IDLE_LIMIT, read_frame::<Wire>(&mut stream)).await
+    else {
+        return;
+    };
+    let reply: Result<Response, DbError> = match msg {
+        Wire::Data { token, request } => match Claims::verify(&token, now_ms()) {
+            Err(why) => Err(DbError::Unauthorized(why)),
+            Ok(_) => store.borrow_mut().execute(&request),
+        },
+        _ => Err(DbError::sql("08P01", "auth request sent to the store")),
+    };
+    // The client may have given up already; a failed write changes nothing.
+    let _ = write_frame(&mut stream, &reply).await;
+}
+
+/// Serves sign-in and refresh requests until the host is crashed.
+pub async fn serve_auth(auth: Rc<RefCell<AuthService>>) -> turmoil::Result {
+    let listener = TcpListener::bind(("0.0.0.0", AUTH_PORT)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::task::spawn_local(auth_connection(stream, auth.clone()));
+    }
+}
+
+async fn auth_connection(mut stream: TcpStream, auth: Rc<RefCell<AuthService>>) {
+    let Ok(Ok(msg)) = tokio::time::timeout(IDLE_LIMIT, read_frame::<Wire>(&mut stream)).await
+    else {
+        return;
+    };
+    let reply: Result<Session, AuthError> = match msg {
+        Wire::SignIn { user } => Ok(auth.borrow_mut().sign_in(&user, now_ms())),
+        Wire::Refresh { token } => auth.borrow_mut().refresh(&token, now_ms()),
+        Wire::Data { .. } => Err(AuthError::InvalidRefreshToken("data sent to auth".into())),
+    };
+    let _ = write_frame(&mut stream, &reply).await;
+}

@@ -1,0 +1,206 @@
+//! Builds the world for a plan and runs it through the safety and liveness phases.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::client::{SimAuth, SimBackend};
+use super::net::now_us;
+use super::servers::{serve_auth, serve_store};
+use crate::check::FinalState;
+use crate::error::{Error, Result};
+use crate::history::{EntryType, History};
+use crate::logic::{ClientCtx, Recorder, ScenarioLogic};
+use crate::plan::{Fault, Plan};
+use crate::rng::SimRng;
+use crate::store::auth::AuthService;
+use crate::store::Store;
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Every operation and fault, in order.
+    pub history: History,
+    /// The state read after the liveness phase.
+    pub state: FinalState,
+    /// Counters.
+    pub stats: RunStats,
+}
+
+/// Counters of one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// Simulated time the run took.
+    pub sim_ms: u64,
+    /// Simulation steps taken.
+    pub steps: u64,
+    /// Whether every client finished before the liveness phase ran out.
+    pub clients_finished: bool,
+}
+
+/// Runs `plan` with `logic` and returns its history and final state.
+pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
+    let root = SimRng::root(plan.seed);
+    let mut store = Store::new(root.fork("store"));
+    logic.install(&plan.variant, &mut store, &plan.setup)?;
+    let store = Rc::new(RefCell::new(store));
+    let auth = Rc::new(RefCell::new(AuthService::new(plan.auth)));
+    let history = Rc::new(RefCell::new(History::default()));
+
+    let tick = Duration::from_millis(plan.network.tick_ms);
+    let deadline_ms = plan.phases.safety_ms + plan.phases.liveness_ms;
+    let mut sim = turmoil::Builder::new()
+        .tick_duration(tick)
+        // The harness enforces the deadline itself so a stuck client is a finding, not a crash.
+        .simulation_duration(Duration::from_millis(deadline_ms * 2 + 1000))
+        .min_message_latency(Duration::from_millis(plan.network.latency_min_ms))
+        .max_message_latency(Duration::from_millis(plan.network.latency_max_ms))
+        .rng_seed(root.fork("turmoil").next_u64())
+        .build();
+
+    let s = store.clone();
+    sim.host("store", move || serve_store(s.clone()));
+    let a = auth.clone();
+    sim.host("auth", move || serve_auth(a.clone()));
+
+    let recorder = Recorder::new(history.clone(), Rc::new(now_us));
+    let timeout = Duration::from_millis(plan.network.timeout_ms);
+    let clients_rng = root.fork("clients");
+    for script in &plan.clients {
+        let ctx = ClientCtx::new(
+            script.name.clone(),
+            script.user.clone(),
+            SimBackend { timeout },
+            SimAuth { timeout },
+            clients_rng.fork(&script.name),
+            recorder.clone(),
+        );
+        sim.client(
+            script.name.as_str(),
+            logic.client(&plan.variant, ctx, script.clone()),
+        );
+    }
+
+    let record_fault = |at_us: u64, f: &str, value: Value| {
+        let mut h = history.borrow_mut();
+        h.push(crate::history::Entry {
+            index: 0,
+            time_us: at_us,
+            process: "nemesis".into(),
+            kind: EntryType::Fault,
+            f: f.into(),
+            op: None,
+            value,
+            error: None,
+        });
+    };
+
+    let mut next_fault = 0;
+    let mut healed = false;
+    let mut active: Vec<Fault> = Vec::new();
+    let mut finished = false;
+    let mut steps = 0u64;
+    loop {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        let now_us = sim.elapsed().as_micros() as u64;
+        while !healed && next_fault < plan.faults.len() && plan.faults[next_fault].at_ms <= now_ms {
+            let fault = &plan.faults[next_fault].fault;
+            apply(&sim, &auth, fault, &mut active);
+            record_fault(
+                now_us,
+                verb(fault),
+                serde_json::to_value(fault).unwrap_or(Value::Null),
+            );
+            next_fault += 1;
+        }
+        if !healed && now_ms >= plan.phases.safety_ms {
+            for fault in std::mem::take(&mut active) {
+                heal(&sim, &fault);
+            }
+            healed = true;
+            record_fault(
+                now_us,
+                "liveness",
+                json!({"healed": "every partition repaired, every hold released"}),
+            );
+        }
+        if now_ms >= deadline_ms {
+            break;
+        }
+        steps += 1;
+        match sim.step() {
+            Ok(true) => {
+                finished = true;
+                break;
+            }
+            Ok(false) => {}
+            Err(e) => return Err(Error::Harness(format!("simulation failed: {e}"))),
+        }
+    }
+    let sim_ms = sim.elapsed().as_millis() as u64;
+    drop(sim);
+    let state = FinalState {
+        tables: store.borrow().snapshot(),
+        clients: Default::default(),
+    };
+    let history = Rc::try_unwrap(history)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|rc| rc.borrow().clone());
+    Ok(RunOutput {
+        history,
+        state,
+        stats: RunStats {
+            sim_ms,
+            steps,
+            clients_finished: finished,
+        },
+    })
+}
+
+fn verb(fault: &Fault) -> &'static str {
+    match fault {
+        Fault::Partition { .. } => "partition",
+        Fault::Repair { .. } => "repair",
+        Fault::Hold { .. } => "hold",
+        Fault::Release { .. } => "release",
+        Fault::RevokeSessions { .. } => "revoke_sessions",
+    }
+}
+
+fn apply(
+    sim: &turmoil::Sim<'_>,
+    auth: &Rc<RefCell<AuthService>>,
+    fault: &Fault,
+    active: &mut Vec<Fault>,
+) {
+    match fault {
+        Fault::Partition { a, b } => {
+            sim.partition(a.as_str(), b.as_str());
+            active.push(fault.clone());
+        }
+        Fault::Hold { a, b } => {
+            sim.hold(a.as_str(), b.as_str());
+            active.push(fault.clone());
+        }
+        Fault::Repair { a, b } => {
+            sim.repair(a.as_str(), b.as_str());
+            active.retain(|f| !matches!(f, Fault::Partition { a: x, b: y } if x == a && y == b));
+        }
+        Fault::Release { a, b } => {
+            sim.release(a.as_str(), b.as_str());
+            active.retain(|f| !matches!(f, Fault::Hold { a: x, b: y } if x == a && y == b));
+        }
+        Fault::RevokeSessions { user } => auth.borrow_mut().revoke_user(user),
+    }
+}
+
+fn heal(sim: &turmoil::Sim<'_>, fault: &Fault) {
+    match fault {
+        Fault::Partition { a, b } => sim.repair(a.as_str(), b.as_str()),
+        Fault::Hold { a, b } => sim.release(a.as_str(), b.as_str()),
+        _ => {}
+    }
+}
