@@ -117,3 +117,8 @@ pub fn show(v: &Value) -> String {
 pub fn secs(us: u64) -> String {
     format!("{}.{:03}s", us / 1_000_000, (us / 1000) % 1000)
 }
+
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;

@@ -68,7 +68,7 @@ pub struct NetworkSpec {
 impl Default for NetworkSpec {
     fn default() -> Self {
         Self {
-            tick_ms: 5,
+            tick_ms: 10,
             latency_ms: Span::Range([1, 20]),
             timeout_ms: Span::Fixed(1500),
         }

@@ -11,7 +11,7 @@ const MINIMAL: &str = "name = \"x\"\ndescription = \"d\"\nlogic = \"business_car
 #[test]
 fn minimal_scenario_parses_with_defaults() {
     let s = parse(MINIMAL).unwrap();
-    assert_eq!(s.file.network.tick_ms, 5);
+    assert_eq!(s.file.network.tick_ms, 10);
     assert!(s.expected_violations("naive").is_empty());
 }
 

@@ -1,0 +1,106 @@
+//! Hand-built histories for checker tests.
+
+use serde_json::{json, Value};
+
+use super::FinalState;
+use crate::history::{Entry, EntryType, History};
+
+/// Builds a history one operation at a time, with increasing times.
+#[derive(Default)]
+pub struct Builder {
+    pub history: History,
+    clock: u64,
+}
+
+impl Builder {
+    fn push(&mut self, process: &str, kind: EntryType, f: &str, op: u32, value: Value) {
+        self.clock += 1000;
+        self.history.push(Entry {
+            index: 0,
+            time_us: self.clock,
+            process: process.into(),
+            kind,
+            f: f.into(),
+            op: Some(op),
+            value,
+            error: None,
+        });
+    }
+
+    /// Records an invoke.
+    pub fn invoke(&mut self, process: &str, f: &str, op: u32, value: Value) -> &mut Self {
+        self.push(process, EntryType::Invoke, f, op, value);
+        self
+    }
+
+    /// Records a completion of the given type.
+    pub fn complete(
+        &mut self,
+        process: &str,
+        kind: EntryType,
+        f: &str,
+        op: u32,
+        value: Value,
+    ) -> &mut Self {
+        self.push(process, kind, f, op, value);
+        self
+    }
+
+    /// An edit of `key` that meant to set `intent`, acknowledged at `version` having written `written`.
+    pub fn edit_ok(
+        &mut self,
+        process: &str,
+        op: u32,
+        key: i64,
+        intent: Value,
+        version: i64,
+        written: Value,
+    ) -> &mut Self {
+        self.invoke(process, "edit", op, json!({"key": key, "intent": intent}));
+        self.complete(
+            process,
+            EntryType::Ok,
+            "edit",
+            op,
+            json!({"key": key, "version": version, "written": written}),
+        )
+    }
+
+    /// A create of `form_id` acknowledged with `id` and `slug`.
+    pub fn create_ok(
+        &mut self,
+        process: &str,
+        op: u32,
+        form_id: &str,
+        id: i64,
+        slug: &str,
+    ) -> &mut Self {
+        self.invoke(
+            process,
+            "create",
+            op,
+            json!({"form_id": form_id, "name": "n"}),
+        );
+        self.complete(
+            process,
+            EntryType::Ok,
+            "create",
+            op,
+            json!({"id": id, "slug": slug, "form_id": form_id}),
+        )
+    }
+}
+
+/// A final state with one table.
+pub fn state(table: &str, rows: Value) -> FinalState {
+    let rows = rows
+        .as_array()
+        .expect("an array of rows")
+        .iter()
+        .map(|r| r.as_object().cloned().expect("a row object"))
+        .collect();
+    FinalState {
+        tables: [(table.to_string(), rows)].into_iter().collect(),
+        clients: Default::default(),
+    }
+}
