@@ -179,27 +179,32 @@ pub fn run_report(
             v.unfinished, v.variant
         );
     }
+    let mut last_variant = "";
     for f in first_failures(results) {
         let knobs = results
             .iter()
             .find(|r| r.variant == f.variant && r.seed == f.seed)
             .map(|r| &r.knobs);
+        if f.variant != last_variant {
+            last_variant = f.variant;
+            let why = loaded
+                .scenario
+                .file
+                .expect
+                .get(f.variant)
+                .map(|e| one_line(&e.why))
+                .unwrap_or_default();
+            if !why.is_empty() {
+                let _ = writeln!(s, "\n{} is expected to be caught: {why}", f.variant);
+            }
+        }
         let expected = loaded
             .scenario
             .expected_violations(f.variant)
             .contains(&f.verdict.invariant);
         s.push('\n');
-        if expected {
-            let _ = writeln!(
-                s,
-                "(expected: {})",
-                loaded
-                    .scenario
-                    .file
-                    .expect
-                    .get(f.variant)
-                    .map_or("", |e| e.why.trim())
-            );
+        if !expected {
+            s.push_str("UNEXPECTED ");
         }
         s.push_str(&violation_block(
             name, path, f.variant, f.seed, f.verdict, knobs,
@@ -279,4 +284,9 @@ pub fn replay_report(
         }
     }
     s
+}
+
+/// Collapses whitespace and line breaks into single spaces.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
