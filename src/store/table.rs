@@ -106,7 +106,7 @@ impl Table {
         replacing: Option<&Key>,
     ) -> Result<(), DbError> {
         if replacing != Some(key) && self.rows.contains_key(key) {
-            return Err(self.violation(&[self.def.primary_key.clone()], "pkey"));
+            return Err(self.violation(std::slice::from_ref(&self.def.primary_key), "pkey"));
         }
         for cols in &self.def.unique {
             let vals: Vec<&Value> = cols
