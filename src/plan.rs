@@ -21,6 +21,9 @@ use crate::store::auth::AuthConfig;
 /// The plan format this build reads and writes.
 pub const PLAN_FORMAT: u32 = 1;
 
+/// How long after the last planned operation starts faults may still begin.
+const FAULT_TAIL_MS: u64 = 2_000;
+
 /// Everything one run needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +128,21 @@ pub enum Fault {
         /// The other side.
         b: String,
     },
+    /// Drop messages from `from` to `to` only: with `from` a server, requests still
+    /// commit but their answers are lost, the classic source of unknown outcomes.
+    PartitionOneway {
+        /// The sender whose messages are dropped.
+        from: String,
+        /// The receiver.
+        to: String,
+    },
+    /// End a one-way partition.
+    RepairOneway {
+        /// The sender.
+        from: String,
+        /// The receiver.
+        to: String,
+    },
     /// Delay every message between two hosts until released.
     Hold {
         /// One side.
@@ -182,12 +200,20 @@ impl Plan {
         let workload = logic.workload(root.fork("workload"), phases.safety_ms, &mut knobs)?;
         let names: Vec<String> = workload.clients.iter().map(|c| c.name.clone()).collect();
         let users: Vec<String> = workload.clients.iter().map(|c| c.user.clone()).collect();
+        // Faults land while the workload is running, not after every client is done.
+        let last_op = workload
+            .clients
+            .iter()
+            .flat_map(|c| c.ops.iter().map(|o| o.at_ms))
+            .max()
+            .unwrap_or(0);
+        let window_ms = (last_op + FAULT_TAIL_MS).min(phases.safety_ms);
         let faults = nemesis::generate(
             &f.faults,
             root.fork("nemesis"),
             &names,
             &users,
-            phases.safety_ms,
+            window_ms,
             &mut knobs,
         );
         Ok(Plan {

@@ -122,6 +122,9 @@ pub struct FaultProfile {
     pub swarm: bool,
     /// Client-to-store or client-to-auth partitions per run.
     pub partitions: Span<u64>,
+    /// One-way partitions per run that drop a server's answers to a client while its
+    /// requests still arrive and commit (lost acknowledgements).
+    pub oneway_partitions: Span<u64>,
     /// How long each partition lasts.
     pub partition_ms: Span<u64>,
     /// Holds per run: messages delayed, then delivered at release.
@@ -137,6 +140,7 @@ impl Default for FaultProfile {
         Self {
             swarm: true,
             partitions: Span::Fixed(0),
+            oneway_partitions: Span::Fixed(0),
             partition_ms: Span::Range([200, 3000]),
             holds: Span::Fixed(0),
             hold_ms: Span::Range([100, 4000]),
@@ -212,6 +216,7 @@ impl Scenario {
             ("timeout_ms", f.network.timeout_ms),
             ("access_ttl_ms", f.auth.access_ttl_ms),
             ("partitions", f.faults.partitions),
+            ("oneway_partitions", f.faults.oneway_partitions),
             ("partition_ms", f.faults.partition_ms),
             ("holds", f.faults.holds),
             ("hold_ms", f.faults.hold_ms),

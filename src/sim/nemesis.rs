@@ -57,6 +57,23 @@ pub fn generate(
     if partitions_on {
         let n = profile.partitions.draw(&mut rng);
         knobs.insert("partitions".into(), n.into());
+        // One-way partitions drop only the servers' answers: requests still commit.
+        let oneway = profile.oneway_partitions.draw(&mut rng);
+        knobs.insert("oneway_partitions".into(), oneway.into());
+        windows(
+            oneway,
+            profile.partition_ms,
+            &mut rng,
+            |client, server| Fault::PartitionOneway {
+                from: server,
+                to: client,
+            },
+            |client, server| Fault::RepairOneway {
+                from: server,
+                to: client,
+            },
+            &mut events,
+        );
         windows(
             n,
             profile.partition_ms,

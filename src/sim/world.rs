@@ -164,6 +164,8 @@ fn verb(fault: &Fault) -> &'static str {
     match fault {
         Fault::Partition { .. } => "partition",
         Fault::Repair { .. } => "repair",
+        Fault::PartitionOneway { .. } => "partition_oneway",
+        Fault::RepairOneway { .. } => "repair_oneway",
         Fault::Hold { .. } => "hold",
         Fault::Release { .. } => "release",
         Fault::RevokeSessions { .. } => "revoke_sessions",
@@ -180,6 +182,16 @@ fn apply(
         Fault::Partition { a, b } => {
             sim.partition(a.as_str(), b.as_str());
             active.push(fault.clone());
+        }
+        Fault::PartitionOneway { from, to } => {
+            sim.partition_oneway(from.as_str(), to.as_str());
+            active.push(fault.clone());
+        }
+        Fault::RepairOneway { from, to } => {
+            sim.repair_oneway(from.as_str(), to.as_str());
+            active.retain(
+                |f| !matches!(f, Fault::PartitionOneway { from: x, to: y } if x == from && y == to),
+            );
         }
         Fault::Hold { a, b } => {
             sim.hold(a.as_str(), b.as_str());
@@ -201,6 +213,7 @@ fn heal(sim: &turmoil::Sim<'_>, fault: &Fault) {
     match fault {
         Fault::Partition { a, b } => sim.repair(a.as_str(), b.as_str()),
         Fault::Hold { a, b } => sim.release(a.as_str(), b.as_str()),
+        Fault::PartitionOneway { from, to } => sim.repair_oneway(from.as_str(), to.as_str()),
         _ => {}
     }
 }
