@@ -69,7 +69,8 @@ impl OpScope<'_> {
         );
     }
 
-    /// The operation certainly did not take effect; `category` is what the user saw.
+    /// The operation certainly did not take effect; `category` is what the user saw. Also
+    /// right for a timed-out read before anything was written: a read changes nothing.
     pub fn fail(self, value: Value, error: &DbError) {
         self.complete_err(EntryType::Fail, value, error);
     }

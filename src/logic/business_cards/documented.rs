@@ -97,7 +97,7 @@ pub async fn edit<B: Backend, A: AuthApi>(
     let by_id = filter([("id", json!(card))]);
     let loaded = match ctx.call(Request::select(TABLE, by_id.clone())).await {
         Ok(resp) => resp.rows().into_iter().next(),
-        Err(e) => return scope.error(json!({"key": card}), &e),
+        Err(e) => return scope.fail(json!({"key": card}), &e),
     };
     let Some(loaded) = loaded else {
         return scope.fail(
@@ -142,7 +142,7 @@ pub async fn edit<B: Backend, A: AuthApi>(
                 }
             }
             Err(e) if unknown => return scope.info(json!({"key": card}), &e),
-            Err(e) => return scope.error(json!({"key": card}), &e),
+            Err(e) => return scope.fail(json!({"key": card}), &e),
         }
     }
     let conflict = DbError::Conflict("Update failed: version conflict after retries".into());

@@ -61,7 +61,7 @@ pub async fn edit<B: Backend, A: AuthApi>(
         .await
     {
         Ok(resp) => resp.rows().into_iter().next(),
-        Err(e) => return scope.error(json!({"key": card}), &e),
+        Err(e) => return scope.fail(json!({"key": card}), &e),
     };
     let Some(loaded) = loaded else {
         return scope.fail(

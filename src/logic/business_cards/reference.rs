@@ -81,7 +81,7 @@ pub async fn edit<B: Backend, A: AuthApi>(
                 )
             }
         },
-        Err(e) => return scope.error(json!({"key": card}), &e),
+        Err(e) => return scope.fail(json!({"key": card}), &e),
     };
     ctx.sleep_ms(think_ms).await;
     let original = base.clone();
