@@ -12,7 +12,9 @@ fn simulate(c: &mut Criterion) {
     let mut group = c.benchmark_group("business_cards");
     group.sample_size(10);
     for variant in loaded.variants() {
-        let sim_ms: u64 = SEEDS.map(|s| loaded.run_seed(&variant, s).expect("runs").stats.sim_ms).sum();
+        let sim_ms: u64 = SEEDS
+            .map(|s| loaded.run_seed(&variant, s).expect("runs").stats.sim_ms)
+            .sum();
         group.throughput(Throughput::Elements(sim_ms));
         group.bench_function(format!("{variant}/8 seeds"), |b| {
             b.iter(|| {
