@@ -157,6 +157,22 @@ pub enum Fault {
         /// The other side.
         b: String,
     },
+    /// Make every message between two hosts take `ms` one way.
+    Slow {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+        /// One-way latency during the spike.
+        ms: u64,
+    },
+    /// Return a slowed link to the plan's normal latency range.
+    Restore {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
     /// Revoke every session of a user.
     RevokeSessions {
         /// The user.

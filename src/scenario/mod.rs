@@ -131,6 +131,13 @@ pub struct FaultProfile {
     pub holds: Span<u64>,
     /// How long each hold lasts; past the client timeout the outcome becomes unknown.
     pub hold_ms: Span<u64>,
+    /// Latency spikes per run on a client's link to a server.
+    pub latency_spikes: Span<u64>,
+    /// One-way latency during a spike; past half the client timeout, requests commit
+    /// after the client gave up on them.
+    pub spike_latency_ms: Span<u64>,
+    /// How long each spike lasts.
+    pub spike_ms: Span<u64>,
     /// Revocations of every session of a user.
     pub revocations: Span<u64>,
 }
@@ -144,6 +151,9 @@ impl Default for FaultProfile {
             partition_ms: Span::Range([200, 3000]),
             holds: Span::Fixed(0),
             hold_ms: Span::Range([100, 4000]),
+            latency_spikes: Span::Fixed(0),
+            spike_latency_ms: Span::Range([100, 1500]),
+            spike_ms: Span::Range([200, 3000]),
             revocations: Span::Fixed(0),
         }
     }
@@ -220,6 +230,9 @@ impl Scenario {
             ("partition_ms", f.faults.partition_ms),
             ("holds", f.faults.holds),
             ("hold_ms", f.faults.hold_ms),
+            ("latency_spikes", f.faults.latency_spikes),
+            ("spike_latency_ms", f.faults.spike_latency_ms),
+            ("spike_ms", f.faults.spike_ms),
             ("revocations", f.faults.revocations),
         ];
         for (key, span) in spans {

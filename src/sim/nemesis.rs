@@ -32,6 +32,7 @@ pub fn generate(
     let partitions_on = enabled("partitions", &mut rng);
     let holds_on = enabled("holds", &mut rng);
     let revocations_on = enabled("revocations", &mut rng);
+    let spikes_on = enabled("latency_spikes", &mut rng);
 
     let windows = |count: u64,
                    len: crate::scenario::Span<u64>,
@@ -94,6 +95,29 @@ pub fn generate(
             |a, b| Fault::Release { a, b },
             &mut events,
         );
+    }
+    if spikes_on {
+        let n = profile.latency_spikes.draw(&mut rng);
+        knobs.insert("latency_spikes".into(), n.into());
+        for _ in 0..n {
+            let a = clients[rng.index(clients.len())].clone();
+            let b = "store".to_string();
+            let ms = profile.spike_latency_ms.draw(&mut rng);
+            let dur = profile.spike_ms.draw(&mut rng);
+            let at = rng.range(0, safety_ms.saturating_sub(dur));
+            events.push(FaultEvent {
+                at_ms: at,
+                fault: Fault::Slow {
+                    a: a.clone(),
+                    b: b.clone(),
+                    ms,
+                },
+            });
+            events.push(FaultEvent {
+                at_ms: (at + dur).min(safety_ms),
+                fault: Fault::Restore { a, b },
+            });
+        }
     }
     if revocations_on && !users.is_empty() {
         let n = profile.revocations.draw(&mut rng);

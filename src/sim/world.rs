@@ -108,7 +108,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         let now_us = sim.elapsed().as_micros() as u64;
         while !healed && next_fault < plan.faults.len() && plan.faults[next_fault].at_ms <= now_ms {
             let fault = &plan.faults[next_fault].fault;
-            apply(&sim, &auth, fault, &mut active);
+            apply(&sim, plan, &auth, fault, &mut active);
             record_fault(
                 now_us,
                 verb(fault),
@@ -118,7 +118,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         }
         if !healed && now_ms >= plan.phases.safety_ms {
             for fault in std::mem::take(&mut active) {
-                heal(&sim, &fault);
+                heal(&sim, plan, &fault);
             }
             healed = true;
             record_fault(
@@ -168,17 +168,28 @@ fn verb(fault: &Fault) -> &'static str {
         Fault::RepairOneway { .. } => "repair_oneway",
         Fault::Hold { .. } => "hold",
         Fault::Release { .. } => "release",
+        Fault::Slow { .. } => "slow",
+        Fault::Restore { .. } => "restore",
         Fault::RevokeSessions { .. } => "revoke_sessions",
     }
 }
 
 fn apply(
     sim: &turmoil::Sim<'_>,
+    plan: &Plan,
     auth: &Rc<RefCell<AuthService>>,
     fault: &Fault,
     active: &mut Vec<Fault>,
 ) {
     match fault {
+        Fault::Slow { a, b, ms } => {
+            sim.set_link_latency(a.as_str(), b.as_str(), Duration::from_millis(*ms));
+            active.push(fault.clone());
+        }
+        Fault::Restore { a, b } => {
+            restore_latency(sim, plan, a, b);
+            active.retain(|f| !matches!(f, Fault::Slow { a: x, b: y, .. } if x == a && y == b));
+        }
         Fault::Partition { a, b } => {
             sim.partition(a.as_str(), b.as_str());
             active.push(fault.clone());
@@ -209,8 +220,15 @@ fn apply(
     }
 }
 
-fn heal(sim: &turmoil::Sim<'_>, fault: &Fault) {
+/// Sets the link back to the plan's latency range (turmoil has no "unset").
+fn restore_latency(sim: &turmoil::Sim<'_>, plan: &Plan, a: &str, b: &str) {
+    sim.set_link_latency(a, b, Duration::from_millis(plan.network.latency_min_ms));
+    sim.set_link_max_message_latency(a, b, Duration::from_millis(plan.network.latency_max_ms));
+}
+
+fn heal(sim: &turmoil::Sim<'_>, plan: &Plan, fault: &Fault) {
     match fault {
+        Fault::Slow { a, b, .. } => restore_latency(sim, plan, a, b),
         Fault::Partition { a, b } => sim.repair(a.as_str(), b.as_str()),
         Fault::Hold { a, b } => sim.release(a.as_str(), b.as_str()),
         Fault::PartitionOneway { from, to } => sim.repair_oneway(from.as_str(), to.as_str()),
