@@ -38,6 +38,7 @@ pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod determinism;
 pub mod error;
 pub mod history;
 pub mod logic;
@@ -46,7 +47,10 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod store;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 
 pub use error::{Error, Result};

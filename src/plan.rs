@@ -32,6 +32,9 @@ pub struct Plan {
     pub format: u32,
     /// Scenario name.
     pub scenario: String,
+    /// The scenario file the plan was made from, so replay can find it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_path: Option<String>,
     /// Which variant of the logic runs.
     pub variant: String,
     /// The seed it came from.
@@ -235,6 +238,7 @@ impl Plan {
         Ok(Plan {
             format: PLAN_FORMAT,
             scenario: f.name.clone(),
+            scenario_path: Some(scenario.path.to_string_lossy().into_owned()),
             variant: variant.into(),
             seed,
             knobs,

@@ -121,6 +121,15 @@ impl Loaded {
         Ok((result, out))
     }
 
+    /// Runs a plan and checks only `invariant`: true when it is violated (for shrinking).
+    pub fn violates(&self, plan: &Plan, invariant: &str) -> Result<bool> {
+        let out = run_plan(plan, self.logic.as_ref())?;
+        Ok(!self
+            .logic
+            .check(invariant, &out.history, &out.state)
+            .is_ok())
+    }
+
     /// Runs one seed of one variant.
     pub fn run_seed(&self, variant: &str, seed: u64) -> Result<SeedResult> {
         let plan = self.plan(variant, seed)?;

@@ -1,3 +1,4 @@
 //! Human-readable and machine-readable output.
 
 pub mod text;
+pub mod timeline;

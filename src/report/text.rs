@@ -38,7 +38,30 @@ pub fn listing(loaded: &Loaded, path: &Path) -> String {
 
 /// The command that replays one seed.
 pub fn replay_command(path: &str, variant: &str, seed: u64) -> String {
-    format!("faultline replay {path} --variant {variant} --seed {seed}")
+    if path.ends_with(".json") {
+        format!("faultline replay {path}")
+    } else {
+        format!("faultline replay {path} --variant {variant} --seed {seed}")
+    }
+}
+
+/// A shrunk failure, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShrinkNote {
+    /// Variant.
+    pub variant: String,
+    /// Seed it came from.
+    pub seed: u64,
+    /// Invariant it fails.
+    pub invariant: String,
+    /// Plan events before.
+    pub before: usize,
+    /// Plan events after.
+    pub after: usize,
+    /// Runs spent.
+    pub runs: usize,
+    /// Where the minimal plan was written.
+    pub path: String,
 }
 
 /// The first violation of each (variant, invariant), for JSON output.
@@ -129,6 +152,7 @@ pub fn run_report(
     results: &[SeedResult],
     elapsed: Duration,
     jobs: usize,
+    shrunk: &[ShrinkNote],
 ) -> String {
     let mut s = String::new();
     let name = &loaded.scenario.file.name;
@@ -209,6 +233,16 @@ pub fn run_report(
         s.push_str(&violation_block(
             name, path, f.variant, f.seed, f.verdict, knobs,
         ));
+        let note = shrunk.iter().find(|n| {
+            n.variant == f.variant && n.seed == f.seed && n.invariant == f.verdict.invariant
+        });
+        if let Some(n) = note {
+            let _ = writeln!(
+                s,
+                "  shrunk: {} -> {} plan events in {} runs; minimal plan: faultline replay {}",
+                n.before, n.after, n.runs, n.path
+            );
+        }
     }
     for v in summaries {
         for t in v

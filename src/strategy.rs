@@ -1,0 +1,121 @@
+//! A proptest [`Strategy`] over plans, for users' own property tests.
+//!
+//! Each generated value is the plan of a seed drawn from proptest's runner, so proptest's
+//! regression file pins failing cases; shrinking removes workload operations and fault
+//! events one at a time, keeping each removal only while the property still fails.
+//!
+//! ```no_run
+//! use faultline::runner::Loaded;
+//! use proptest::prelude::*;
+//!
+//! proptest! {
+//!     #[test]
+//!     fn reference_holds(plan in faultline::strategy::plans("scenarios/business_cards.toml", "reference")) {
+//!         let loaded = Loaded::load("scenarios/business_cards.toml").unwrap();
+//!         let (result, _) = loaded.execute(&plan).unwrap();
+//!         prop_assert!(result.violations().next().is_none());
+//!     }
+//! }
+//! ```
+
+use proptest::strategy::{NewTree, Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+use crate::plan::Plan;
+use crate::runner::Loaded;
+use crate::scenario::Scenario;
+use crate::shrink::{build, units, Unit};
+
+/// Generates plans of one scenario variant.
+#[derive(Debug, Clone)]
+pub struct PlanStrategy {
+    scenario: Result<Scenario, String>,
+    variant: String,
+}
+
+/// Plans for `variant` of the scenario file at `path` (loading errors surface when the
+/// first value is generated, as a proptest error naming the file).
+pub fn plans(path: &str, variant: &str) -> PlanStrategy {
+    let scenario = Scenario::load(&crate::runner::resolve(path)).map_err(|e| e.to_string());
+    PlanStrategy {
+        scenario,
+        variant: variant.to_string(),
+    }
+}
+
+impl Strategy for PlanStrategy {
+    type Tree = PlanTree;
+    type Value = Plan;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let scenario = self.scenario.clone()?;
+        let loaded = Loaded::new(scenario).map_err(|e| e.to_string())?;
+        let seed = proptest::num::u64::ANY.new_tree(runner)?.current();
+        let plan = loaded
+            .plan(&self.variant, seed)
+            .map_err(|e| e.to_string())?;
+        Ok(PlanTree::new(plan))
+    }
+}
+
+/// A plan and the pieces shrinking has removed from it so far.
+#[derive(Debug, Clone)]
+pub struct PlanTree {
+    original: Plan,
+    units: Vec<Unit>,
+    kept: Vec<bool>,
+    next: usize,
+    last: Option<usize>,
+}
+
+impl PlanTree {
+    fn new(original: Plan) -> Self {
+        let units = units(&original);
+        let kept = vec![true; units.len()];
+        Self {
+            original,
+            units,
+            kept,
+            next: 0,
+            last: None,
+        }
+    }
+}
+
+impl ValueTree for PlanTree {
+    type Value = Plan;
+
+    fn current(&self) -> Plan {
+        let kept: Vec<Unit> = self
+            .units
+            .iter()
+            .zip(&self.kept)
+            .filter(|(_, k)| **k)
+            .map(|(u, _)| *u)
+            .collect();
+        build(&self.original, &kept)
+    }
+
+    fn simplify(&mut self) -> bool {
+        while self.next < self.units.len() {
+            let i = self.next;
+            self.next += 1;
+            if self.kept[i] {
+                self.kept[i] = false;
+                self.last = Some(i);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.last.take() {
+            Some(i) => {
+                self.kept[i] = true;
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Using faultline from proptest: generation, shrinking and regression files for free.
+
+use faultline::runner::Loaded;
+use faultline::strategy::plans;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestError, TestRunner};
+
+const SCENARIO: &str = "scenarios/business_cards.toml";
+
+proptest! {
+    #![proptest_config(Config { cases: 16, failure_persistence: None, ..Config::default() })]
+
+    #[test]
+    fn reference_holds_on_generated_plans(plan in plans(SCENARIO, "reference")) {
+        let loaded = Loaded::load(SCENARIO).unwrap();
+        let (result, _) = loaded.execute(&plan).unwrap();
+        let broken: Vec<&str> = result.violations().map(|v| v.invariant.as_str()).collect();
+        prop_assert!(broken.is_empty(), "violated: {:?}", broken);
+    }
+}
+
+#[test]
+fn proptest_finds_and_shrinks_a_naive_lost_update() {
+    let loaded = Loaded::load(SCENARIO).unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = runner.run(&plans(SCENARIO, "naive"), |plan| {
+        let lost = loaded.violates(&plan, "no_lost_updates").unwrap();
+        prop_assert!(!lost, "lost update");
+        Ok(())
+    });
+    match outcome {
+        Err(TestError::Fail(_, minimal)) => {
+            assert!(
+                loaded.violates(&minimal, "no_lost_updates").unwrap(),
+                "the shrunk plan still fails"
+            );
+            let ops: usize = minimal.clients.iter().map(|c| c.ops.len()).sum();
+            assert!(
+                ops <= 3,
+                "a lost update needs two or three edits, got {ops}: {minimal:?}"
+            );
+        }
+        other => panic!("naive should lose an update within 64 plans: {other:?}"),
+    }
+}
