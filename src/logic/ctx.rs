@@ -72,6 +72,17 @@ impl OpScope<'_> {
     /// The operation certainly did not take effect; `category` is what the user saw. Also
     /// right for a timed-out read before anything was written: a read changes nothing.
     pub fn fail(self, value: Value, error: &DbError) {
+        if let DbError::Timeout(ms) = error {
+            // Only reads may end here with a timeout: nothing was written, so say so.
+            let err = OpError {
+                category: error.category(),
+                message: format!("a read timed out after {ms} ms; nothing was written"),
+            };
+            let (process, f, op) = (self.process.clone(), self.f, self.op);
+            return self
+                .recorder
+                .record(&process, EntryType::Fail, f, Some(op), value, Some(err));
+        }
         self.complete_err(EntryType::Fail, value, error);
     }
 
