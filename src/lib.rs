@@ -40,6 +40,7 @@ pub mod cli;
 pub mod client;
 pub mod determinism;
 pub mod error;
+pub mod harness;
 pub mod history;
 pub mod logic;
 pub mod plan;
@@ -54,3 +55,4 @@ pub mod store;
 pub mod strategy;
 
 pub use error::{Error, Result};
+pub use harness::Harness;

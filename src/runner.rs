@@ -156,6 +156,24 @@ pub fn run_many(
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<SeedResult>, Duration)> {
+    run_many_with(
+        &|| Loaded::new(scenario.clone()),
+        variants,
+        seeds,
+        jobs,
+        progress,
+    )
+}
+
+/// Like [`run_many`], with each worker thread building its own [`Loaded`] through `make`
+/// (logic objects are single-threaded, as simulated hosts are).
+pub fn run_many_with(
+    make: &(dyn Fn() -> Result<Loaded> + Sync),
+    variants: &[String],
+    seeds: &[u64],
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<SeedResult>, Duration)> {
     let work: Vec<(&String, u64)> = variants
         .iter()
         .flat_map(|v| seeds.iter().map(move |s| (v, *s)))
@@ -168,7 +186,7 @@ pub fn run_many(
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(work.len().max(1)) {
             scope.spawn(|| {
-                let loaded = match Loaded::new(scenario.clone()) {
+                let loaded = match make() {
                     Ok(l) => l,
                     Err(e) => {
                         let mut r = results.lock().unwrap_or_else(|p| p.into_inner());

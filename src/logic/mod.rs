@@ -106,11 +106,20 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
 }
 
 /// The variants a scenario runs: its list, or all of the logic's.
+///
+/// Users' own logic brings its own variant, so names the logic does not know are skipped.
 pub fn selected_variants(scenario: &Scenario, logic: &dyn ScenarioLogic) -> Vec<String> {
-    if scenario.file.variants.is_empty() {
+    let listed: Vec<String> = scenario
+        .file
+        .variants
+        .iter()
+        .filter(|v| logic.variants().contains(&v.as_str()))
+        .cloned()
+        .collect();
+    if listed.is_empty() {
         logic.variants().iter().map(|s| s.to_string()).collect()
     } else {
-        scenario.file.variants.clone()
+        listed
     }
 }
 

@@ -38,7 +38,10 @@ pub fn listing(loaded: &Loaded, path: &Path) -> String {
 
 /// The command that replays one seed.
 pub fn replay_command(path: &str, variant: &str, seed: u64) -> String {
-    if path.ends_with(".json") {
+    if crate::harness::is_custom(variant) {
+        // User logic lives in the user's test; `path` is that test's name.
+        format!("FAULTLINE_SEED={seed} cargo test -- --exact {path}")
+    } else if path.ends_with(".json") {
         format!("faultline replay {path}")
     } else {
         format!("faultline replay {path} --variant {variant} --seed {seed}")

@@ -7,6 +7,7 @@
 //! - `edit` invokes with `{key, intent}` (the fields the user meant to change) and
 //!   completes ok with `{key, version, written}` (every value the request wrote).
 
+mod api;
 mod documented;
 mod naive;
 mod reference;
@@ -28,6 +29,7 @@ use crate::rng::SimRng;
 use crate::scenario::{parse_workload, Scenario};
 use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
+pub use api::{Builtin, CardsLogic};
 pub use workload::CardsWorkload;
 
 /// The cards table.
@@ -61,28 +63,55 @@ pub enum Action {
     },
 }
 
-/// The business-cards logic.
+/// The business-cards logic: the built-in variants, or one implementation of
+/// [`CardsLogic`] run as the variant `custom`.
 #[derive(Debug, Clone)]
-pub struct BusinessCards {
+pub struct BusinessCards<L = Builtin> {
     workload: CardsWorkload,
+    custom: Option<L>,
 }
 
-impl BusinessCards {
-    /// Reads the scenario's `[workload]`.
+impl BusinessCards<Builtin> {
+    /// Reads the scenario's `[workload]`; runs the built-in variants.
     pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: CardsWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
+        Self::with_logic(scenario, None)
     }
 }
 
-impl ScenarioLogic for BusinessCards {
+impl<L: CardsLogic> BusinessCards<L> {
+    /// Reads the scenario's `[workload]`; with `custom`, runs that logic as variant `custom`.
+    pub fn with_logic(scenario: &Scenario, custom: Option<L>) -> Result<Self> {
+        let workload: CardsWorkload = parse_workload(scenario)?;
+        workload.validate(scenario)?;
+        Ok(Self { workload, custom })
+    }
+}
+
+/// The variant name under which users' own logic runs.
+pub const CUSTOM: &str = "custom";
+
+impl<L: CardsLogic> BusinessCards<L> {
+    fn schema(&self, variant: &str) -> &'static str {
+        match &self.custom {
+            Some(l) => l.schema(),
+            None => Builtin::named(variant)
+                .unwrap_or(Builtin::Reference)
+                .schema(),
+        }
+    }
+}
+
+impl<L: CardsLogic> ScenarioLogic for BusinessCards<L> {
     fn name(&self) -> &'static str {
         "business_cards"
     }
 
     fn variants(&self) -> &'static [&'static str] {
-        &["naive", "documented", "reference"]
+        if self.custom.is_some() {
+            &[CUSTOM]
+        } else {
+            &Builtin::NAMES
+        }
     }
 
     fn invariants(&self) -> &'static [&'static str] {
@@ -106,7 +135,7 @@ impl ScenarioLogic for BusinessCards {
         // The version trigger exists for every variant so acknowledged writes can be
         // ordered; only the constraints the fixes added differ.
         let table = TableDef::new(TABLE).versioned("version");
-        let table = match variant {
+        let table = match self.schema(variant) {
             "naive" => table,
             "documented" => table.unique(&["slug"]),
             _ => table.unique(&["slug"]).unique(&["form_id"]),
@@ -136,8 +165,21 @@ impl ScenarioLogic for BusinessCards {
         ctx: ClientCtx<SimBackend, SimAuth>,
         script: ClientScript,
     ) -> ClientFuture {
-        let variant = variant.to_string();
-        Box::pin(async move { run_client(&variant, &ctx, script).await.map_err(Into::into) })
+        match (&self.custom, Builtin::named(variant)) {
+            (Some(logic), _) => {
+                let logic = logic.clone();
+                Box::pin(async move { run_client(&logic, &ctx, script).await.map_err(Into::into) })
+            }
+            (None, Some(builtin)) => {
+                Box::pin(
+                    async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
+                )
+            }
+            (None, None) => {
+                let msg = format!("business_cards has no variant `{variant}`");
+                Box::pin(async move { Err(msg.into()) })
+            }
+        }
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
@@ -158,8 +200,8 @@ impl ScenarioLogic for BusinessCards {
 
 /// Runs a client's script with one variant's code; generic over the backend so the same
 /// code runs on the simulator and on PostgreSQL.
-pub async fn run_client<B: Backend, A: AuthApi>(
-    variant: &str,
+pub async fn run_client<L: CardsLogic, B: Backend, A: AuthApi>(
+    logic: &L,
     ctx: &ClientCtx<B, A>,
     script: ClientScript,
 ) -> Result<(), String> {
@@ -177,11 +219,11 @@ pub async fn run_client<B: Backend, A: AuthApi>(
                 name,
                 submits,
             } => {
-                let first = create(variant, ctx, id, &form_id, &name);
+                let first = logic.create(ctx, id, &form_id, &name);
                 if submits > 1 {
                     tokio::join!(
                         first,
-                        create(variant, ctx, id + SECOND_SUBMIT, &form_id, &name)
+                        logic.create(ctx, id + SECOND_SUBMIT, &form_id, &name)
                     );
                 } else {
                     first.await;
@@ -191,39 +233,10 @@ pub async fn run_client<B: Backend, A: AuthApi>(
                 card,
                 intent,
                 think_ms,
-            } => edit(variant, ctx, id, card, &intent, think_ms).await,
+            } => logic.edit(ctx, id, card, &intent, think_ms).await,
         }
     }
     Ok(())
-}
-
-async fn create<B: Backend, A: AuthApi>(
-    variant: &str,
-    ctx: &ClientCtx<B, A>,
-    op: u32,
-    form_id: &str,
-    name: &str,
-) {
-    match variant {
-        "naive" => naive::create(ctx, op, form_id, name).await,
-        "documented" => documented::create(ctx, op, form_id, name).await,
-        _ => reference::create(ctx, op, form_id, name).await,
-    }
-}
-
-async fn edit<B: Backend, A: AuthApi>(
-    variant: &str,
-    ctx: &ClientCtx<B, A>,
-    op: u32,
-    card: i64,
-    intent: &Map<String, Value>,
-    think_ms: u64,
-) {
-    match variant {
-        "naive" => naive::edit(ctx, op, card, intent, think_ms).await,
-        "documented" => documented::edit(ctx, op, card, intent, think_ms).await,
-        _ => reference::edit(ctx, op, card, intent, think_ms).await,
-    }
 }
 
 /// Lowercase words joined by dashes: "My Card" becomes "my-card".
