@@ -1,0 +1,126 @@
+//! `faultline run`: many seeds, verdicts against expectations, shrinking, output formats.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::determinism;
+use crate::error::{Error, Result};
+use crate::report::text;
+use crate::runner::{run_many, Loaded, VariantSummary};
+
+/// Options of `faultline run`.
+pub(super) struct RunOpts {
+    pub(super) jobs: usize,
+    pub(super) json: bool,
+    pub(super) shrink: bool,
+    pub(super) check_determinism: bool,
+    pub(super) out_dir: PathBuf,
+}
+
+pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<bool> {
+    let (jobs, json) = (opts.jobs, opts.json);
+    let loaded = Loaded::load(arg)?;
+    let variants = if variant == "all" {
+        loaded.variants()
+    } else {
+        loaded.check_variant(variant)?;
+        vec![variant.to_string()]
+    };
+    let show_progress =
+        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !json;
+    let progress = |done: usize, total: usize| {
+        if show_progress && (done % 16 == 0 || done == total) {
+            eprint!("\r{}: {done}/{total} runs", loaded.scenario.file.name);
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let (results, elapsed) = run_many(&loaded.scenario, &variants, seeds, jobs, &progress)?;
+    let summaries: Vec<VariantSummary> = variants
+        .iter()
+        .map(|v| VariantSummary::new(&loaded, v, &results))
+        .collect();
+    let mut ok = summaries.iter().all(VariantSummary::as_expected);
+    let mut divergences = Vec::new();
+    if opts.check_determinism {
+        let (again, _) = run_many(&loaded.scenario, &variants, seeds, jobs, &|_, _| {})?;
+        for (a, b) in results.iter().zip(&again) {
+            if a.history_hash != b.history_hash {
+                let plan = loaded.plan(&a.variant, a.seed)?;
+                divergences.push(determinism::first_divergence(&loaded, &plan)?);
+            }
+        }
+        ok &= divergences.is_empty();
+    }
+    let shrunk = if opts.shrink {
+        shrink_first_failures(&loaded, &results, &opts.out_dir)?
+    } else {
+        Vec::new()
+    };
+    if json {
+        let doc = serde_json::json!({
+            "format": 1,
+            "scenario": loaded.scenario.file.name,
+            "path": arg,
+            "as_expected": ok,
+            "wall_ms": elapsed.as_millis() as u64,
+            "jobs": jobs,
+            "variants": summaries,
+            "failures": text::first_failures(&results),
+            "shrunk": shrunk,
+            "nondeterministic": divergences,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    } else {
+        print!(
+            "{}",
+            text::run_report(&loaded, arg, &summaries, &results, elapsed, jobs, &shrunk)
+        );
+        if opts.check_determinism && divergences.is_empty() {
+            println!("  determinism: every seed ran twice with identical histories");
+        }
+        for d in &divergences {
+            println!("\nNONDETERMINISTIC {d}");
+        }
+    }
+    Ok(ok)
+}
+
+/// Shrinks the first failure of each variant and writes the minimal plans.
+fn shrink_first_failures(
+    loaded: &Loaded,
+    results: &[crate::runner::SeedResult],
+    dir: &std::path::Path,
+) -> Result<Vec<text::ShrinkNote>> {
+    let mut notes: Vec<text::ShrinkNote> = Vec::new();
+    for f in text::first_failures(results) {
+        if notes.iter().any(|n| n.variant == f.variant) {
+            continue;
+        }
+        let plan = loaded.plan(f.variant, f.seed)?;
+        let shrunk = crate::shrink::shrink(loaded, &plan, &f.verdict.invariant, SHRINK_BUDGET)?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(format!(
+            "{}-{}-seed{}-{}.json",
+            loaded.scenario.file.name, f.variant, f.seed, f.verdict.invariant
+        ));
+        shrunk.plan.save(&path)?;
+        notes.push(text::ShrinkNote {
+            variant: f.variant.to_string(),
+            seed: f.seed,
+            invariant: f.verdict.invariant.clone(),
+            before: shrunk.before,
+            after: shrunk.after,
+            runs: shrunk.runs,
+            path: path.to_string_lossy().into_owned(),
+        });
+    }
+    Ok(notes)
+}
+
+/// Runs a shrink spends at most when `faultline run` shrinks a failure.
+const SHRINK_BUDGET: usize = 1000;
