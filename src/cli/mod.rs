@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Result};
+use crate::report::summary::RunDoc;
 use crate::report::text;
 
 mod replay;
@@ -64,6 +65,21 @@ pub enum Command {
         /// Where minimal plans are written.
         #[arg(long, default_value = "target/faultline")]
         out_dir: PathBuf,
+        /// Run only shard K of N (every Nth seed starting at the Kth), e.g. `--shard 2/4`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Also write JUnit XML (a test case per variant and invariant) to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Also write a Markdown summary (for a CI job summary) to this file.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
+    /// Reports: `faultline report merge SHARD.json...` combines sharded runs.
+    Report {
+        /// What to do.
+        #[command(subcommand)]
+        action: ReportAction,
     },
     /// Shrink a failing seed to a minimal plan that still fails the same invariant.
     Shrink {
@@ -107,6 +123,23 @@ pub enum Command {
     },
 }
 
+/// `faultline report` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Merge the `--json` outputs of sharded runs and judge the whole.
+    Merge {
+        /// JSON files written by `faultline run --json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the merged JSON instead of Markdown.
+        #[arg(long)]
+        json: bool,
+        /// Also write JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
+}
+
 /// Executes a command; `Ok(false)` means some verdict differed from expectations.
 pub fn execute(cli: Cli) -> Result<bool> {
     match cli.command {
@@ -122,7 +155,14 @@ pub fn execute(cli: Cli) -> Result<bool> {
             no_shrink,
             check_determinism,
             out_dir,
+            shard,
+            junit,
+            markdown,
         } => {
+            let shard = shard
+                .map(|s| crate::report::summary::parse_shard(&s))
+                .transpose()
+                .map_err(Error::Usage)?;
             if backend != "sim" {
                 return Err(Error::Usage(format!(
                     "backend `{backend}` is not available in this build; expected `sim`"
@@ -134,7 +174,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
             };
             let jobs =
                 jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let mut all_ok = true;
+            let mut docs = Vec::new();
             for arg in &scenarios {
                 let opts = RunOpts {
                     jobs,
@@ -142,10 +182,15 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     shrink: !no_shrink,
                     check_determinism,
                     out_dir: out_dir.clone(),
+                    shard,
                 };
-                all_ok &= run(arg, &variant, &seeds, &opts)?;
+                docs.push(run(arg, &variant, &seeds, &opts)?);
             }
-            Ok(all_ok)
+            if json {
+                println!("{}", to_json(&RunSet::new(docs.clone())));
+            }
+            write_extras(&docs, junit.as_deref(), markdown.as_deref())?;
+            Ok(docs.iter().all(|d| d.as_expected))
         }
         Command::Replay {
             target,
@@ -155,6 +200,32 @@ pub fn execute(cli: Cli) -> Result<bool> {
             plan_out,
             timeline,
         } => replay(&target, seed, &variant, history, plan_out, timeline),
+        Command::Report {
+            action: ReportAction::Merge { files, json, junit },
+        } => {
+            let mut docs = Vec::new();
+            for f in &files {
+                let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+                    path: f.clone(),
+                    source,
+                })?;
+                let set: RunSet = serde_json::from_str(&text).map_err(|e| Error::Input {
+                    file: f.clone(),
+                    line: e.line().max(1),
+                    column: e.column().max(1),
+                    message: format!("expected the output of `faultline run --json`: {e}"),
+                })?;
+                docs.extend(set.runs);
+            }
+            let merged = crate::report::summary::merge(docs).map_err(Error::Usage)?;
+            if json {
+                println!("{}", to_json(&RunSet::new(merged.clone())));
+            } else {
+                print!("{}", crate::report::markdown::render(&merged));
+            }
+            write_extras(&merged, junit.as_deref(), None)?;
+            Ok(merged.iter().all(|d| d.as_expected))
+        }
         Command::Shrink {
             scenario,
             seed,
@@ -181,4 +252,46 @@ fn list(dir: &std::path::Path) -> Result<bool> {
         print!("{}", text::listing(&loaded, &p));
     }
     Ok(true)
+}
+
+/// What `faultline run --json` prints: one document per scenario.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunSet {
+    /// Document format version.
+    pub format: u32,
+    /// One per scenario run.
+    pub runs: Vec<RunDoc>,
+}
+
+impl RunSet {
+    fn new(runs: Vec<RunDoc>) -> Self {
+        Self {
+            format: crate::report::summary::RUN_FORMAT,
+            runs,
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("reports always serialise")
+}
+
+fn write_extras(
+    docs: &[RunDoc],
+    junit: Option<&std::path::Path>,
+    markdown: Option<&std::path::Path>,
+) -> Result<()> {
+    let write = |path: &std::path::Path, text: String| {
+        std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    if let Some(p) = junit {
+        write(p, crate::report::junit::render(docs))?;
+    }
+    if let Some(p) = markdown {
+        write(p, crate::report::markdown::render(docs))?;
+    }
+    Ok(())
 }

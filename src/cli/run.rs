@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::determinism;
 use crate::error::{Error, Result};
+use crate::report::summary::RunDoc;
 use crate::report::text;
 use crate::runner::{run_many, Loaded, VariantSummary};
 
@@ -15,9 +16,10 @@ pub(super) struct RunOpts {
     pub(super) shrink: bool,
     pub(super) check_determinism: bool,
     pub(super) out_dir: PathBuf,
+    pub(super) shard: Option<(usize, usize)>,
 }
 
-pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<bool> {
+pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<RunDoc> {
     let (jobs, json) = (opts.jobs, opts.json);
     let loaded = Loaded::load(arg)?;
     let variants = if variant == "all" {
@@ -36,6 +38,11 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
             }
         }
     };
+    let seeds = match opts.shard {
+        Some((k, n)) => crate::report::summary::shard_seeds(seeds, k, n),
+        None => seeds.to_vec(),
+    };
+    let seeds = seeds.as_slice();
     let (results, elapsed) = run_many(&loaded.scenario, &variants, seeds, jobs, &progress)?;
     let summaries: Vec<VariantSummary> = variants
         .iter()
@@ -58,21 +65,26 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
     } else {
         Vec::new()
     };
-    if json {
-        let doc = serde_json::json!({
-            "format": 1,
-            "scenario": loaded.scenario.file.name,
-            "path": arg,
-            "as_expected": ok,
-            "wall_ms": elapsed.as_millis() as u64,
-            "jobs": jobs,
-            "variants": summaries,
-            "failures": text::first_failures(&results),
-            "shrunk": shrunk,
-            "nondeterministic": divergences,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
-    } else {
+    let expected = |v: &str, inv: &str| {
+        loaded
+            .scenario
+            .expected_violations(v)
+            .iter()
+            .any(|e| e == inv)
+    };
+    let mut doc = RunDoc::new(
+        &loaded.scenario.file.name,
+        arg,
+        opts.shard.map(|(k, n)| format!("{k}/{n}")),
+        jobs,
+        elapsed.as_millis() as u64,
+        summaries.clone(),
+        &results,
+        &expected,
+    );
+    doc.as_expected = ok;
+    doc.nondeterministic = divergences.clone();
+    if !json {
         print!(
             "{}",
             text::run_report(&loaded, arg, &summaries, &results, elapsed, jobs, &shrunk)
@@ -84,7 +96,8 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
             println!("\nNONDETERMINISTIC {d}");
         }
     }
-    Ok(ok)
+    doc.shrunk = shrunk;
+    Ok(doc)
 }
 
 /// Shrinks the first failure of each variant and writes the minimal plans.

@@ -49,7 +49,7 @@ pub fn replay_command(path: &str, variant: &str, seed: u64) -> String {
 }
 
 /// A shrunk failure, for the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ShrinkNote {
     /// Variant.
     pub variant: String,
