@@ -75,11 +75,30 @@ pub enum Command {
         #[arg(long)]
         markdown: Option<PathBuf>,
     },
-    /// Reports: `faultline report merge SHARD.json...` combines sharded runs.
+    /// Conflict and retry reports with the backoff sweep; `report merge` combines shards.
+    #[command(args_conflicts_with_subcommands = true)]
     Report {
-        /// What to do.
+        /// `merge`, or nothing to measure and write reports.
         #[command(subcommand)]
-        action: ReportAction,
+        action: Option<ReportAction>,
+        /// Where to write the reports.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Folder of scenario files to report on.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+        /// Seeds per variant.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// Seeds per point of the backoff sweep.
+        #[arg(long, default_value_t = 5)]
+        sweep_seeds: u64,
+        /// Contending client counts of the sweep.
+        #[arg(long, value_delimiter = ',', default_value = "2,4,8,16,32,64")]
+        clients: Vec<u64>,
+        /// Worker threads; default: every core.
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Shrink a failing seed to a minimal plan that still fails the same invariant.
     Shrink {
@@ -201,7 +220,38 @@ pub fn execute(cli: Cli) -> Result<bool> {
             timeline,
         } => replay(&target, seed, &variant, history, plan_out, timeline),
         Command::Report {
-            action: ReportAction::Merge { files, json, junit },
+            action: None,
+            out,
+            dir,
+            seeds,
+            sweep_seeds,
+            clients,
+            jobs,
+        } => {
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let scenarios = scenario_files(&dir)?;
+            let cfg = crate::report::sweep::SweepConfig {
+                clients,
+                seeds: sweep_seeds.max(1),
+                ..Default::default()
+            };
+            let report = crate::report::publish::measure(
+                &scenarios,
+                seeds.max(1),
+                cfg,
+                jobs,
+                &progress_bar,
+            )?;
+            for path in crate::report::publish::write(&report, &out)? {
+                println!("wrote {}", path.display());
+            }
+            println!("\n{}", crate::report::publish::comparison(&report));
+            Ok(true)
+        }
+        Command::Report {
+            action: Some(ReportAction::Merge { files, json, junit }),
+            ..
         } => {
             let mut docs = Vec::new();
             for f in &files {
@@ -235,6 +285,40 @@ pub fn execute(cli: Cli) -> Result<bool> {
             budget,
         } => shrink_cmd(&scenario, seed, &variant, invariant, &out, budget),
     }
+}
+
+/// A progress bar on a terminal, nothing in CI or when output is piped.
+fn progress_bar(label: &str) -> Box<dyn Fn(usize, usize) + Sync> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return Box::new(|_, _| {});
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>24} [{bar:40}] {pos}/{len} runs ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(label.to_string());
+    Box::new(move |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        if done == total {
+            bar.finish();
+        }
+    })
+}
+
+fn scenario_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
 }
 
 fn list(dir: &std::path::Path) -> Result<bool> {

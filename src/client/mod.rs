@@ -1,1 +1,3 @@
-//! Client-side concurrency primitives (placeholder, being written).
+//! Client-side primitives the reference logic relies on.
+
+pub mod retry;

@@ -28,6 +28,8 @@ pub struct RunOutput {
     pub state: FinalState,
     /// Counters.
     pub stats: RunStats,
+    /// Statements the store refused, by SQLSTATE.
+    pub store_errors: std::collections::BTreeMap<String, u64>,
 }
 
 /// Counters of one run.
@@ -146,12 +148,14 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         tables: store.borrow().snapshot(),
         clients: Default::default(),
     };
+    let store_errors = store.borrow().errors.clone();
     let history = Rc::try_unwrap(history)
         .map(RefCell::into_inner)
         .unwrap_or_else(|rc| rc.borrow().clone());
     Ok(RunOutput {
         history,
         state,
+        store_errors,
         stats: RunStats {
             sim_ms,
             steps,

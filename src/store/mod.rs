@@ -38,6 +38,8 @@ pub struct Store {
     functions: BTreeMap<String, ServerFn>,
     lsn: u64,
     wal: Vec<WalRecord>,
+    /// Failed statements by SQLSTATE, for reports (unique violations and the like).
+    pub errors: BTreeMap<String, u64>,
     /// Randomness for server functions (random slug suffixes), forked from the plan.
     pub rng: SimRng,
 }
@@ -50,6 +52,7 @@ impl Store {
             functions: BTreeMap::new(),
             lsn: 0,
             wal: Vec::new(),
+            errors: BTreeMap::new(),
             rng,
         }
     }
@@ -93,6 +96,14 @@ impl Store {
 
     /// Executes one request as its own transaction.
     pub fn execute(&mut self, req: &Request) -> Result<Response, DbError> {
+        let out = self.execute_inner(req);
+        if let Err(DbError::Sql { code, .. }) = &out {
+            *self.errors.entry(code.clone()).or_default() += 1;
+        }
+        out
+    }
+
+    fn execute_inner(&mut self, req: &Request) -> Result<Response, DbError> {
         match req {
             Request::Select { table, filter } => Ok(Response::Rows(self.select(table, filter)?)),
             Request::Insert { table, row } => {

@@ -109,9 +109,10 @@ pub async fn edit<B: Backend, A: AuthApi>(
     let form = whole_form(&loaded, intent);
     let mut version = loaded.get("version").cloned().unwrap_or(Value::Null);
     let mut unknown = false;
+    let (mut attempts, mut conflicts) = (0u32, 0u32);
     for attempt in 0..MAX_ATTEMPTS {
         let args = json!({"id": card, "expected_version": version, "fields": form});
-        let (out, _, unk) = retry_database_operation(ctx, || async {
+        let (out, sent, unk) = retry_database_operation(ctx, || async {
             ctx.call(Request::rpc(
                 "update_business_card_optimistic",
                 args.clone(),
@@ -121,15 +122,27 @@ pub async fn edit<B: Backend, A: AuthApi>(
         })
         .await;
         unknown |= unk;
+        attempts += sent;
         let result = match out {
             Ok(v) => v,
-            Err(e) if unknown => return scope.info(json!({"key": card}), &e),
-            Err(e) => return scope.error(json!({"key": card}), &e),
+            Err(e) if unknown => {
+                return scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
+            Err(e) => {
+                return scope.error(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
         };
         if result["success"] == json!(true) {
             return scope
-                .ok(json!({"key": card, "version": result["new_version"], "written": form}));
+                .ok(json!({"key": card, "version": result["new_version"], "written": form, "attempts": attempts, "conflicts": conflicts}));
         }
+        conflicts += 1;
         if attempt + 1 == MAX_ATTEMPTS {
             break;
         }
@@ -141,14 +154,30 @@ pub async fn edit<B: Backend, A: AuthApi>(
                     version = fresh.get("version").cloned().unwrap_or(Value::Null);
                 }
             }
-            Err(e) if unknown => return scope.info(json!({"key": card}), &e),
-            Err(e) => return scope.fail(json!({"key": card}), &e),
+            Err(e) if unknown => {
+                return scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
+            Err(e) => {
+                return scope.fail(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
         }
     }
     let conflict = DbError::Conflict("Update failed: version conflict after retries".into());
     if unknown {
-        scope.info(json!({"key": card}), &conflict)
+        scope.info(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &conflict,
+        )
     } else {
-        scope.fail(json!({"key": card}), &conflict)
+        scope.fail(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &conflict,
+        )
     }
 }

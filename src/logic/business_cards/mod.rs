@@ -8,6 +8,7 @@
 //!   completes ok with `{key, version, written}` (every value the request wrote).
 
 mod api;
+pub mod contention;
 mod documented;
 mod naive;
 mod reference;

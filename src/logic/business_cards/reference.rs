@@ -6,22 +6,21 @@ use serde_json::{json, Map, Value};
 
 use super::{create_invoke, edit_invoke, slugify, TABLE};
 use crate::backend::{filter, AuthApi, Backend, DbError, Request, Row};
+use crate::client::retry::{retryable, RetryPolicy};
 use crate::logic::ClientCtx;
 
-const MAX_ATTEMPTS: u32 = 5;
-const BASE_DELAY_MS: u64 = 100;
-const MAX_DELAY_MS: u64 = 2000;
+/// The shared retry policy: full jitter, 100 ms base, 2 s cap, 5 attempts.
+const POLICY: RetryPolicy = RetryPolicy::DEFAULT;
+const MAX_ATTEMPTS: u32 = POLICY.max_attempts;
 
-/// Full-jitter backoff drawn from the client's seeded generator.
 fn backoff_ms<B, A>(ctx: &ClientCtx<B, A>, attempt: u32) -> u64 {
-    let cap = (BASE_DELAY_MS << attempt.min(10)).min(MAX_DELAY_MS);
-    ctx.rng.borrow_mut().range(0, cap)
+    POLICY.delay_ms(attempt, 0, &mut ctx.rng.borrow_mut())
 }
 
 /// Network errors are retried: with the form id as idempotency key (create) or the
 /// expected version (update) a duplicate delivery cannot apply twice.
 fn transient(e: &DbError) -> bool {
-    matches!(e, DbError::Timeout(_) | DbError::Unreachable(_))
+    matches!(e, DbError::Timeout(_) | DbError::Unreachable(_)) && retryable(e, true, false)
 }
 
 /// Creates the card with the form id as idempotency key, retrying network failures.
@@ -85,9 +84,11 @@ pub async fn edit<B: Backend, A: AuthApi>(
     };
     ctx.sleep_ms(think_ms).await;
     let original = base.clone();
+    let (mut attempts, mut conflicts) = (0u32, 0u32);
     let mut unknown = false;
     let mut last_err = DbError::Conflict("version conflict after retries".into());
     for attempt in 1..=MAX_ATTEMPTS {
+        attempts += 1;
         let args = json!({"id": card, "expected_version": version_of(&base), "fields": intent});
         match ctx
             .call(Request::rpc("update_business_card_optimistic", args))
@@ -96,15 +97,25 @@ pub async fn edit<B: Backend, A: AuthApi>(
         {
             Ok(v) if v["success"] == json!(true) => {
                 return scope
-                    .ok(json!({"key": card, "version": v["new_version"], "written": intent}));
+                    .ok(json!({"key": card, "version": v["new_version"], "written": intent, "attempts": attempts, "conflicts": conflicts}));
             }
-            Ok(_) => {}
+            Ok(_) => conflicts += 1,
             Err(e) if transient(&e) => {
                 unknown |= e.outcome_unknown();
                 last_err = e;
             }
-            Err(e) if unknown => return scope.info(json!({"key": card}), &e),
-            Err(e) => return scope.error(json!({"key": card}), &e),
+            Err(e) if unknown => {
+                return scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
+            Err(e) => {
+                return scope.error(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
         }
         if attempt < MAX_ATTEMPTS {
             ctx.sleep_ms(backoff_ms(ctx, attempt)).await;
@@ -118,14 +129,14 @@ pub async fn edit<B: Backend, A: AuthApi>(
         };
         let Some(fresh) = fresh else {
             return scope.fail(
-                json!({"key": card}),
+                json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
                 &DbError::sql("P0002", "card not found"),
             );
         };
         if intent.iter().all(|(f, v)| fresh.get(f) == Some(v)) {
             // An earlier attempt whose answer was lost did commit.
             return scope
-                .ok(json!({"key": card, "version": version_of(&fresh), "written": intent}));
+                .ok(json!({"key": card, "version": version_of(&fresh), "written": intent, "attempts": attempts, "conflicts": conflicts}));
         }
         if let Some(field) = intent
             .keys()
@@ -135,16 +146,25 @@ pub async fn edit<B: Backend, A: AuthApi>(
                 "{field} was changed by someone else; review and save again"
             ));
             return if unknown {
-                scope.info(json!({"key": card}), &conflict)
+                scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &conflict,
+                )
             } else {
-                scope.fail(json!({"key": card, "conflict": field}), &conflict)
+                scope.fail(json!({"key": card, "conflict": field, "attempts": attempts, "conflicts": conflicts}), &conflict)
             };
         }
         base = fresh;
     }
     if unknown {
-        scope.info(json!({"key": card}), &last_err)
+        scope.info(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &last_err,
+        )
     } else {
-        scope.fail(json!({"key": card}), &last_err)
+        scope.fail(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &last_err,
+        )
     }
 }
