@@ -117,7 +117,8 @@ impl History {
 
     /// Pairs every invoke with its completion (same process and op id), in invoke order.
     pub fn operations(&self) -> Vec<Operation<'_>> {
-        let mut open: std::collections::BTreeMap<(&str, u32), usize> = Default::default();
+        // Only looked up, never iterated, so a hash map cannot make the order vary.
+        let mut open: std::collections::HashMap<(&str, u32), usize> = Default::default();
         let mut ops: Vec<Operation<'_>> = Vec::new();
         for e in &self.entries {
             let Some(id) = e.op else { continue };

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{FinalState, Verdict, Witness};
 use crate::history::History;
+use crate::store::Key;
 
 /// The invariant's name.
 pub const NAME: &str = "no_duplicate_create";
@@ -21,16 +22,18 @@ pub fn check(
     key_col: &str,
     name: &str,
 ) -> Verdict {
-    let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut rows: BTreeMap<Key, (&Value, Vec<&Value>)> = BTreeMap::new();
     for row in state.rows(table) {
         if let Some(key) = row.get(key_col).filter(|v| !v.is_null()) {
-            let id = row.get("id").map_or_else(String::new, Value::to_string);
-            rows.entry(key.to_string()).or_default().push(id);
+            let slot = rows.entry(Key::of(key)).or_insert((key, Vec::new()));
+            slot.1.push(row.get("id").unwrap_or(&Value::Null));
         }
     }
-    let Some((key, ids)) = rows.iter().find(|(_, ids)| ids.len() > 1) else {
+    let Some((key, ids)) = rows.values().find(|(_, ids)| ids.len() > 1) else {
         return Verdict::holds(name);
     };
+    let (key, ids): (String, Vec<String>) =
+        (key.to_string(), ids.iter().map(|v| v.to_string()).collect());
     let ops: Vec<Witness> = history
         .operations_named("create")
         .iter()

@@ -7,7 +7,7 @@
 //! with a value it did not mean to write, which is how a whole form resent with stale
 //! values loses someone else's edit even after re-reading the newest version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -58,18 +58,30 @@ fn describe(e: &Edit<'_>) -> String {
     )
 }
 
-/// Checks every edited field of `table` (primary key `id`).
+/// Checks every edited field of `table` (primary key `id`), in O(n log n) for n edits.
 pub fn check(history: &History, state: &FinalState, table: &str) -> Verdict {
     let all = edits(history);
-    let ok: Vec<&Edit<'_>> = all
-        .iter()
-        .filter(|e| e.op.is_ok() && e.version.is_some())
-        .collect();
+    let keys: Vec<String> = all.iter().map(|e| e.key.to_string()).collect();
     // An edit whose outcome is unknown may have been the last writer of a field.
-    let unknown_wrote = |key: &Value, field: &str, value: &Value| {
-        all.iter()
-            .any(|e| !e.op.is_ok() && e.key == key && e.intent.get(field) == Some(value))
-    };
+    let mut unknown: BTreeSet<(&str, &str, String)> = BTreeSet::new();
+    // Per (card, field): the acknowledged edits that meant to change it, in version order.
+    let mut chains: BTreeMap<(&str, &str), Vec<(i64, usize)>> = BTreeMap::new();
+    for (i, e) in all.iter().enumerate() {
+        for (field, value) in e.intent {
+            match (e.op.is_ok(), e.version) {
+                (true, Some(v)) => chains.entry((&keys[i], field)).or_default().push((v, i)),
+                (true, None) => {}
+                (false, _) => {
+                    unknown.insert((&keys[i], field, value.to_string()));
+                }
+            }
+        }
+    }
+    for chain in chains.values_mut() {
+        chain.sort_unstable();
+    }
+    let unknown_wrote =
+        |key: &str, field: &str, value: &Value| unknown.contains(&(key, field, value.to_string()));
     let finals: BTreeMap<String, &crate::backend::Row> = state
         .rows(table)
         .iter()
@@ -77,71 +89,42 @@ pub fn check(history: &History, state: &FinalState, table: &str) -> Verdict {
         .collect();
 
     // The final state must show the last acknowledged intended value of every field.
-    let mut last: BTreeMap<(String, &str), &Edit<'_>> = BTreeMap::new();
-    for e in &ok {
-        for field in e.intent.keys() {
-            let slot = last.entry((e.key.to_string(), field.as_str())).or_insert(e);
-            if e.version > slot.version {
-                *slot = e;
-            }
-        }
-    }
-    for ((key, field), e) in &last {
-        let expected = &e.intent[*field];
+    for (&(key, field), chain) in &chains {
+        let Some(&(_, last)) = chain.last() else {
+            continue;
+        };
+        let e = &all[last];
+        let expected = &e.intent[field];
         let actual = finals
             .get(key)
-            .and_then(|r| r.get(*field))
+            .and_then(|r| r.get(field))
             .unwrap_or(&Value::Null);
-        if actual == expected || unknown_wrote(e.key, field, actual) {
+        if actual == expected || unknown_wrote(key, field, actual) {
             continue;
         }
-        let culprit = all
-            .iter()
-            .filter(|c| c.key == e.key && !c.intent.contains_key(*field))
-            .filter(|c| c.written.and_then(|w| w.get(*field)) == Some(actual))
-            .max_by_key(|c| c.version);
-        let mut ops = vec![Witness::of(&e.op, describe(e))];
-        let how = match culprit {
-            Some(c) => {
-                ops.push(Witness::of(&c.op, describe(c)));
-                format!(
-                    " {} at {} wrote {field}={} although it did not mean to change {field}: it sent \
-                     the whole form with a value read before the first edit.",
-                    c.op.invoke.process,
-                    super::secs(c.op.invoke.time_us),
-                    show(actual)
-                )
-            }
-            None => String::new(),
-        };
-        return Verdict::violated(
-            NAME,
-            format!(
-                "Card {key}: {} set {field}={} and was acknowledged, but the final card has \
-                 {field}={}.{how}",
-                e.op.invoke.process,
-                show(expected),
-                show(actual)
-            ),
-            ops,
-        );
+        return final_state_violation(&all, e, field, expected, actual);
     }
 
     // No acknowledged edit may silently replace an acknowledged change it did not intend.
-    for e in &ok {
-        let Some(written) = e.written else { continue };
+    for (i, e) in all.iter().enumerate() {
+        let (true, Some(version), Some(written)) = (e.op.is_ok(), e.version, e.written) else {
+            continue;
+        };
         for (field, value) in written.iter().filter(|(f, _)| !e.intent.contains_key(*f)) {
-            let before = ok
-                .iter()
-                .filter(|p| p.key == e.key && p.version < e.version && p.intent.contains_key(field))
-                .max_by_key(|p| p.version);
-            let Some(p) = before else { continue };
-            if &p.intent[field] != value && !unknown_wrote(e.key, field, value) {
+            let Some(chain) = chains.get(&(keys[i].as_str(), field.as_str())) else {
+                continue;
+            };
+            let before = chain.partition_point(|&(v, _)| v < version);
+            let Some(&(_, p)) = before.checked_sub(1).and_then(|j| chain.get(j)) else {
+                continue;
+            };
+            let p = &all[p];
+            if &p.intent[field] != value && !unknown_wrote(&keys[i], field, value) {
                 return Verdict::violated(
                     NAME,
                     format!(
                         "Card {}: {} set {field}={} (acknowledged, version {}), then {} wrote \
-                         {field}={} at version {} without meaning to change {field}, so the \
+                         {field}={} at version {version} without meaning to change {field}, so the \
                          first edit was lost.",
                         e.key,
                         p.op.invoke.process,
@@ -149,7 +132,6 @@ pub fn check(history: &History, state: &FinalState, table: &str) -> Verdict {
                         p.version.unwrap_or_default(),
                         e.op.invoke.process,
                         show(value),
-                        e.version.unwrap_or_default()
                     ),
                     vec![
                         Witness::of(&p.op, describe(p)),
@@ -160,4 +142,44 @@ pub fn check(history: &History, state: &FinalState, table: &str) -> Verdict {
         }
     }
     Verdict::holds(NAME)
+}
+
+fn final_state_violation(
+    all: &[Edit<'_>],
+    e: &Edit<'_>,
+    field: &str,
+    expected: &Value,
+    actual: &Value,
+) -> Verdict {
+    let culprit = all
+        .iter()
+        .filter(|c| c.key == e.key && !c.intent.contains_key(field))
+        .filter(|c| c.written.and_then(|w| w.get(field)) == Some(actual))
+        .max_by_key(|c| c.version);
+    let mut ops = vec![Witness::of(&e.op, describe(e))];
+    let how = match culprit {
+        Some(c) => {
+            ops.push(Witness::of(&c.op, describe(c)));
+            format!(
+                " {} at {} wrote {field}={} although it did not mean to change {field}: it sent \
+                 the whole form with a value read before the first edit.",
+                c.op.invoke.process,
+                super::secs(c.op.invoke.time_us),
+                show(actual)
+            )
+        }
+        None => String::new(),
+    };
+    Verdict::violated(
+        NAME,
+        format!(
+            "Card {}: {} set {field}={} and was acknowledged, but the final card has \
+             {field}={}.{how}",
+            e.key,
+            e.op.invoke.process,
+            show(expected),
+            show(actual)
+        ),
+        ops,
+    )
 }

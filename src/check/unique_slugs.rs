@@ -1,8 +1,6 @@
 //! `unique_slugs`: no two rows in the final state share a slug, and no two `ok` creates
 //! returned the same slug.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::{FinalState, Verdict, Witness};
@@ -15,15 +13,18 @@ pub const NAME: &str = "unique_slugs";
 /// (`{"slug": ...}` in their ok value).
 pub fn check(history: &History, state: &FinalState, table: &str, slug_col: &str) -> Verdict {
     let creates = history.operations_named("create");
-    let mut by_slug: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-    for row in state.rows(table) {
-        if let Some(Value::String(slug)) = row.get(slug_col) {
-            by_slug
-                .entry(slug.clone())
-                .or_default()
-                .push(row.get("id").unwrap_or(&Value::Null));
-        }
-    }
+    // Sorting (slug, id) pairs finds shared slugs without a map entry per row.
+    let mut by_slug: Vec<(&str, &Value)> = state
+        .rows(table)
+        .iter()
+        .filter_map(|row| match row.get(slug_col) {
+            Some(Value::String(slug)) => {
+                Some((slug.as_str(), row.get("id").unwrap_or(&Value::Null)))
+            }
+            _ => None,
+        })
+        .collect();
+    by_slug.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let witnesses_for = |slug: &str| -> Vec<Witness> {
         creates
             .iter()
@@ -40,8 +41,13 @@ pub fn check(history: &History, state: &FinalState, table: &str, slug_col: &str)
             })
             .collect()
     };
-    if let Some((slug, ids)) = by_slug.iter().find(|(_, ids)| ids.len() > 1) {
-        let ids: Vec<String> = ids.iter().map(|v| v.to_string()).collect();
+    if let Some(w) = by_slug.windows(2).find(|w| w[0].0 == w[1].0) {
+        let slug = w[0].0;
+        let ids: Vec<String> = by_slug
+            .iter()
+            .filter(|(s, _)| *s == slug)
+            .map(|(_, v)| v.to_string())
+            .collect();
         return Verdict::violated(
             NAME,
             format!(
@@ -53,25 +59,25 @@ pub fn check(history: &History, state: &FinalState, table: &str, slug_col: &str)
             witnesses_for(slug),
         );
     }
-    let mut returned: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
-    for o in creates.iter().filter(|o| o.is_ok()) {
-        if let Some(slug) = o.result().get("slug").and_then(Value::as_str) {
-            returned.entry(slug).or_default().push(&o.result()["id"]);
-        }
-    }
-    for (slug, ids) in returned {
-        let mut distinct = ids.clone();
-        distinct.sort_by_key(|v| v.to_string());
-        distinct.dedup();
-        if distinct.len() > 1 {
-            return Verdict::violated(
-                NAME,
-                format!(
-                    "Two acknowledged creates returned the same slug '{slug}' for different cards."
-                ),
-                witnesses_for(slug),
-            );
-        }
+    // Two acknowledged creates with one slug but different ids is a violation.
+    let mut returned: Vec<(&str, &Value)> = creates
+        .iter()
+        .filter(|o| o.is_ok())
+        .filter_map(|o| Some((o.result().get("slug")?.as_str()?, &o.result()["id"])))
+        .collect();
+    returned.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if let Some(w) = returned
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+    {
+        let slug = w[0].0;
+        return Verdict::violated(
+            NAME,
+            format!(
+                "Two acknowledged creates returned the same slug '{slug}' for different cards."
+            ),
+            witnesses_for(slug),
+        );
     }
     Verdict::holds(NAME)
 }
