@@ -100,32 +100,34 @@ impl RetryPolicy {
 
 /// A token bucket that caps retries at a share of successful calls, so a struggling server
 /// is not buried under retries (each success earns `ratio` of a token, each retry costs one).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryBudget {
-    tokens: f64,
-    ratio: f64,
-    max: f64,
+    // Thousandths of a token, so ten successes at 0.1 make exactly one token.
+    tokens: u64,
+    earn: u64,
+    max: u64,
 }
 
 impl RetryBudget {
     /// A budget allowing about `ratio` retries per success, holding at most `max` tokens.
     pub fn new(ratio: f64, max: f64) -> Self {
+        let milli = |x: f64| (x.max(0.0) * 1000.0).round() as u64;
         Self {
-            tokens: max,
-            ratio,
-            max,
+            tokens: milli(max),
+            earn: milli(ratio),
+            max: milli(max),
         }
     }
 
     /// Records a successful call.
     pub fn success(&mut self) {
-        self.tokens = (self.tokens + self.ratio).min(self.max);
+        self.tokens = (self.tokens + self.earn).min(self.max);
     }
 
     /// Takes a token for a retry; false when the budget is spent.
     pub fn try_retry(&mut self) -> bool {
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= 1000 {
+            self.tokens -= 1000;
             true
         } else {
             false

@@ -6,7 +6,10 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
+use faultline_sync::{RefreshError, Token};
+
 use crate::backend::{AuthApi, Backend, DbError, Request, Response};
+use crate::client::session::AsyncSingleFlight;
 use crate::history::{Entry, EntryType, History, OpError};
 use crate::rng::SimRng;
 use crate::store::auth::Session;
@@ -126,6 +129,8 @@ pub struct ClientCtx<B, A> {
     pub rng: RefCell<SimRng>,
     recorder: Recorder,
     session: RefCell<Option<Session>>,
+    refresher: AsyncSingleFlight,
+    refresh_error: RefCell<Option<DbError>>,
 }
 
 impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
@@ -146,6 +151,8 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
             rng: RefCell::new(rng),
             recorder,
             session: RefCell::new(None),
+            refresher: AsyncSingleFlight::default(),
+            refresh_error: RefCell::new(None),
         }
     }
 
@@ -181,33 +188,72 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
             None => {
                 let s = self.auth.sign_in(&self.user).await?;
                 let token = s.access_token.clone();
+                self.refresher.reset(Some(Token {
+                    value: token.clone(),
+                    expires_at: s.expires_at_ms,
+                }));
                 *self.session.borrow_mut() = Some(s);
                 Ok(token)
             }
         }
     }
 
-    /// Refreshes the session; a refused refresh signs the client out.
+    /// Refreshes the session after the server rejected its token. Concurrent requests of
+    /// this client share one refresh (single flight); a refused refresh signs the client
+    /// out, and every request that waited for it gets the same error.
     pub async fn refresh(&self) -> Result<String, DbError> {
-        let refresh = self
+        let stale = self
             .session
             .borrow()
             .as_ref()
-            .map(|s| s.refresh_token.clone());
-        let Some(rt) = refresh else {
+            .map(|s| s.access_token.clone());
+        let Some(stale) = stale else {
             return self.access_token().await;
         };
-        match self.auth.refresh(&rt).await {
-            Ok(s) => {
-                let token = s.access_token.clone();
-                *self.session.borrow_mut() = Some(s);
-                Ok(token)
-            }
-            Err(e @ DbError::Unauthorized(_)) => {
-                *self.session.borrow_mut() = None;
-                Err(e)
-            }
-            Err(e) => Err(e),
+        self.refresher.invalidate(&stale);
+        let outcome = self
+            .refresher
+            .get(
+                || self.now_ms(),
+                || async {
+                    let rt = self
+                        .session
+                        .borrow()
+                        .as_ref()
+                        .map(|s| s.refresh_token.clone());
+                    let result = match rt {
+                        Some(rt) => self.auth.refresh(&rt).await,
+                        None => Err(DbError::Unauthorized("signed out".into())),
+                    };
+                    match result {
+                        Ok(s) => {
+                            let token = Token {
+                                value: s.access_token.clone(),
+                                expires_at: s.expires_at_ms,
+                            };
+                            *self.session.borrow_mut() = Some(s);
+                            Ok(token)
+                        }
+                        Err(e) => {
+                            if matches!(e, DbError::Unauthorized(_)) {
+                                *self.session.borrow_mut() = None;
+                            }
+                            let why = RefreshError(e.to_string());
+                            *self.refresh_error.borrow_mut() = Some(e);
+                            Err(why)
+                        }
+                    }
+                },
+            )
+            .await;
+        match outcome {
+            Ok(t) => Ok(t.value),
+            // Every waiter reports the error the refresh itself got, category included.
+            Err(why) => Err(self
+                .refresh_error
+                .borrow()
+                .clone()
+                .unwrap_or(DbError::Unauthorized(why.0))),
         }
     }
 
