@@ -322,16 +322,7 @@ fn scenario_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
 }
 
 fn list(dir: &std::path::Path) -> Result<bool> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    for p in paths {
+    for p in scenario_files(dir)? {
         let loaded = Loaded::load(&p.to_string_lossy())?;
         print!("{}", text::listing(&loaded, &p));
     }

@@ -62,6 +62,16 @@ impl Store {
         self.tables.insert(def.name.clone(), Table::new(def));
     }
 
+    /// Inserts the rows of a plan's `setup` (a JSON array of row objects) into `table`.
+    pub fn insert_setup(&mut self, table: &str, setup: &Value) -> crate::error::Result<()> {
+        for row in setup.as_array().into_iter().flatten() {
+            let row = row.as_object().cloned().unwrap_or_default();
+            self.insert(table, row)
+                .map_err(|e| crate::error::Error::Harness(format!("setup row of {table}: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// Registers a server function under `name`.
     pub fn register(&mut self, name: &str, f: ServerFn) {
         self.functions.insert(name.into(), f);

@@ -84,12 +84,7 @@ impl ScenarioLogic for Contention {
             "update_business_card_optimistic",
             server::update_business_card_optimistic,
         );
-        for row in setup.as_array().into_iter().flatten() {
-            store
-                .insert(TABLE, row.as_object().cloned().unwrap_or_default())
-                .map_err(|e| crate::error::Error::Harness(format!("setup row: {e}")))?;
-        }
-        Ok(())
+        store.insert_setup(TABLE, setup)
     }
 
     fn client(

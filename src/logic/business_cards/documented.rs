@@ -6,7 +6,7 @@ use std::future::Future;
 
 use serde_json::{json, Map, Value};
 
-use super::{create_invoke, edit_invoke, slugify, whole_form, TABLE};
+use super::{create_invoke, edit_invoke, load_card, slugify, whole_form, TABLE};
 use crate::backend::{
     filter, AuthApi, Backend, DbError, Request, DEADLOCK_DETECTED, SERIALIZATION_FAILURE,
     UNIQUE_VIOLATION,
@@ -95,15 +95,9 @@ pub async fn edit<B: Backend, A: AuthApi>(
 ) {
     let scope = ctx.begin(op, "edit", edit_invoke(card, intent));
     let by_id = filter([("id", json!(card))]);
-    let loaded = match ctx.call(Request::select(TABLE, by_id.clone())).await {
-        Ok(resp) => resp.rows().into_iter().next(),
+    let loaded = match load_card(ctx, card).await {
+        Ok(row) => row,
         Err(e) => return scope.fail(json!({"key": card}), &e),
-    };
-    let Some(loaded) = loaded else {
-        return scope.fail(
-            json!({"key": card}),
-            &DbError::sql("P0002", "card not found"),
-        );
     };
     ctx.sleep_ms(think_ms).await;
     let form = whole_form(&loaded, intent);

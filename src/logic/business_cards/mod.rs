@@ -151,13 +151,7 @@ impl<L: CardsLogic> ScenarioLogic for BusinessCards<L> {
             "update_business_card_optimistic",
             server::update_business_card_optimistic,
         );
-        for row in setup.as_array().into_iter().flatten() {
-            let row: Row = row.as_object().cloned().unwrap_or_default();
-            store
-                .insert(TABLE, row)
-                .map_err(|e| crate::error::Error::Harness(format!("setup row: {e}")))?;
-        }
-        Ok(())
+        store.insert_setup(TABLE, setup)
     }
 
     fn client(
@@ -264,6 +258,23 @@ pub fn whole_form(loaded: &Row, intent: &Map<String, Value>) -> Map<String, Valu
             (f.to_string(), v)
         })
         .collect()
+}
+
+/// Reads the card the user opened; a missing card is an error (P0002, no data found).
+async fn load_card<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    card: i64,
+) -> Result<Row, crate::backend::DbError> {
+    let rows = ctx
+        .call(crate::backend::Request::select(
+            TABLE,
+            crate::backend::filter([("id", json!(card))]),
+        ))
+        .await?
+        .rows();
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| crate::backend::DbError::sql("P0002", "card not found"))
 }
 
 /// Invoke value of a create.

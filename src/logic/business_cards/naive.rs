@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{create_invoke, edit_invoke, slugify, whole_form, TABLE};
+use super::{create_invoke, edit_invoke, load_card, slugify, whole_form, TABLE};
 use crate::backend::{filter, AuthApi, Backend, DbError, Request};
 use crate::logic::ClientCtx;
 
@@ -56,18 +56,9 @@ pub async fn edit<B: Backend, A: AuthApi>(
     think_ms: u64,
 ) {
     let scope = ctx.begin(op, "edit", edit_invoke(card, intent));
-    let loaded = match ctx
-        .call(Request::select(TABLE, filter([("id", json!(card))])))
-        .await
-    {
-        Ok(resp) => resp.rows().into_iter().next(),
+    let loaded = match load_card(ctx, card).await {
+        Ok(row) => row,
         Err(e) => return scope.fail(json!({"key": card}), &e),
-    };
-    let Some(loaded) = loaded else {
-        return scope.fail(
-            json!({"key": card}),
-            &DbError::sql("P0002", "card not found"),
-        );
     };
     ctx.sleep_ms(think_ms).await;
     let form = whole_form(&loaded, intent);

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{create_invoke, edit_invoke, slugify, TABLE};
+use super::{create_invoke, edit_invoke, load_card, slugify, TABLE};
 use crate::backend::{filter, AuthApi, Backend, DbError, Request, Row};
 use crate::client::retry::{retryable, RetryPolicy};
 use crate::logic::ClientCtx;
@@ -70,16 +70,8 @@ pub async fn edit<B: Backend, A: AuthApi>(
 ) {
     let scope = ctx.begin(op, "edit", edit_invoke(card, intent));
     let by_id = filter([("id", json!(card))]);
-    let mut base = match ctx.call(Request::select(TABLE, by_id.clone())).await {
-        Ok(resp) => match resp.rows().into_iter().next() {
-            Some(row) => row,
-            None => {
-                return scope.fail(
-                    json!({"key": card}),
-                    &DbError::sql("P0002", "card not found"),
-                )
-            }
-        },
+    let mut base = match load_card(ctx, card).await {
+        Ok(row) => row,
         Err(e) => return scope.fail(json!({"key": card}), &e),
     };
     ctx.sleep_ms(think_ms).await;
