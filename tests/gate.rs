@@ -53,8 +53,16 @@ fn business_cards_gate() {
 }
 
 #[test]
+fn chat_persistence_gate() {
+    gate("scenarios/chat_persistence.toml");
+}
+
+#[test]
 fn same_seed_same_history_and_different_seeds_differ() {
-    for path in ["scenarios/business_cards.toml"] {
+    for path in [
+        "scenarios/business_cards.toml",
+        "scenarios/chat_persistence.toml",
+    ] {
         let loaded = Loaded::load(path).unwrap();
         for variant in loaded.variants() {
             let a = loaded.run_seed(&variant, 11).unwrap();

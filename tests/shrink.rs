@@ -20,7 +20,13 @@ fn failing_seed(loaded: &Loaded, variant: &str, invariant: &str) -> u64 {
 
 #[test]
 fn every_expected_violation_shrinks_and_still_fails_on_replay() {
-    let loaded = Loaded::load(SCENARIO).unwrap();
+    for path in [SCENARIO, "scenarios/chat_persistence.toml"] {
+        shrinks_every_expected_violation(path);
+    }
+}
+
+fn shrinks_every_expected_violation(path: &str) {
+    let loaded = Loaded::load(path).unwrap();
     for variant in loaded.variants() {
         for invariant in loaded.scenario.expected_violations(&variant) {
             let seed = failing_seed(&loaded, &variant, &invariant);

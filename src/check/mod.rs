@@ -1,5 +1,6 @@
 //! Checkers: pure functions from (history, final state) to a verdict for one invariant.
 
+pub mod chat;
 pub mod duplicate_create;
 pub mod lost_updates;
 pub mod unique_slugs;

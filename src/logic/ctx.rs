@@ -257,6 +257,12 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
         }
     }
 
+    /// Signs out: the session is dropped; the next request signs in again.
+    pub fn sign_out(&self) {
+        *self.session.borrow_mut() = None;
+        self.refresher.reset(None);
+    }
+
     /// The current time in milliseconds since the run started (simulated on the simulator).
     pub fn now_ms(&self) -> u64 {
         (self.recorder.clock)() / 1000

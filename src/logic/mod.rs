@@ -1,6 +1,7 @@
 //! The logic under test, one module per seed system, each with its variants.
 
 pub mod business_cards;
+pub mod chat;
 pub mod ctx;
 
 use std::collections::BTreeMap;
@@ -51,13 +52,14 @@ pub trait ScenarioLogic {
 }
 
 /// Names of every built-in logic.
-pub const LOGICS: &[&str] = &["business_cards"];
+pub const LOGICS: &[&str] = &["business_cards", "chat_persistence"];
 
 /// Builds the logic a scenario names and validates the scenario against it.
 pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
     let f = &scenario.file;
     let logic: Box<dyn ScenarioLogic> = match f.logic.as_str() {
         "business_cards" => Box::new(business_cards::BusinessCards::from_scenario(scenario)?),
+        "chat_persistence" => Box::new(chat::Chat::from_scenario(scenario)?),
         other => {
             return Err(scenario.error_near(
                 &format!("\"{other}\""),
