@@ -24,6 +24,7 @@ pub async fn send<B: Backend, A: AuthApi>(
     local.messages.borrow_mut().push(message(ctx, msg));
     let mut force = false;
     let mut unknown = false;
+    let mut conflicts = 0u32;
     let mut last = DbError::Conflict("conversation changed elsewhere".into());
     for attempt in 1..=MAX_ATTEMPTS {
         let args = json!({
@@ -39,9 +40,12 @@ pub async fn send<B: Backend, A: AuthApi>(
         {
             Ok(v) if v["success"] == json!(true) => {
                 *local.version.borrow_mut() = v["version"].clone();
-                return scope.ok(json!({"msg": msg, "version": v["version"], "attempts": attempt, "saved": local.ids()}));
+                return scope.ok(json!({"msg": msg, "version": v["version"], "attempts": attempt, "conflicts": conflicts, "saved": local.ids()}));
             }
-            Ok(_) => force = true,
+            Ok(_) => {
+                force = true;
+                conflicts += 1;
+            }
             Err(e @ (DbError::Timeout(_) | DbError::Unreachable(_))) => {
                 unknown |= e.outcome_unknown();
                 last = e;
@@ -52,9 +56,9 @@ pub async fn send<B: Backend, A: AuthApi>(
         ctx.sleep_ms(200 << (attempt - 1)).await;
     }
     if unknown {
-        scope.info(json!({"msg": msg}), &last)
+        scope.info(json!({"msg": msg, "conflicts": conflicts}), &last)
     } else {
-        scope.fail(json!({"msg": msg}), &last)
+        scope.fail(json!({"msg": msg, "conflicts": conflicts}), &last)
     }
 }
 

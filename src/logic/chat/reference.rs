@@ -35,6 +35,7 @@ pub async fn send<B: Backend, A: AuthApi>(
     let scope = ctx.begin(op, "send", json!({"msg": msg}));
     local.messages.borrow_mut().push(message(ctx, msg));
     let mut unknown = false;
+    let mut conflicts = 0u32;
     let mut last = DbError::Conflict("conversation kept changing".into());
     let mut delay = 0;
     for attempt in 1..=POLICY.max_attempts {
@@ -51,9 +52,10 @@ pub async fn send<B: Backend, A: AuthApi>(
         {
             Ok(v) if v["success"] == json!(true) => {
                 *local.version.borrow_mut() = v["version"].clone();
-                return scope.ok(json!({"msg": msg, "version": v["version"], "attempts": attempt, "saved": local.ids()}));
+                return scope.ok(json!({"msg": msg, "version": v["version"], "attempts": attempt, "conflicts": conflicts, "saved": local.ids()}));
             }
             Ok(v) => {
+                conflicts += 1;
                 let server = v["messages"].as_array().cloned().unwrap_or_default();
                 let merged = merge(&server, &local.messages.borrow());
                 *local.messages.borrow_mut() = merged;
@@ -72,9 +74,9 @@ pub async fn send<B: Backend, A: AuthApi>(
         ctx.sleep_ms(delay).await;
     }
     if unknown {
-        scope.info(json!({"msg": msg}), &last)
+        scope.info(json!({"msg": msg, "conflicts": conflicts}), &last)
     } else {
-        scope.fail(json!({"msg": msg}), &last)
+        scope.fail(json!({"msg": msg, "conflicts": conflicts}), &last)
     }
 }
 
