@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::logic::business_cards::{BusinessCards, CardsLogic, CUSTOM};
+use crate::logic::chat::{Chat, ChatLogic};
 use crate::logic::ScenarioLogic;
 use crate::report::text;
 use crate::runner::{run_many_with, Loaded, SeedResult, VariantSummary};
@@ -32,10 +33,16 @@ type Factory = Arc<dyn Fn(&Scenario) -> Result<Box<dyn ScenarioLogic>> + Send + 
 
 /// Scenario files that ship inside the crate, so `Harness::scenario("business_cards")`
 /// works from any crate.
-const BUILTIN: &[(&str, &str)] = &[(
-    "business_cards",
-    include_str!("../scenarios/business_cards.toml"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "business_cards",
+        include_str!("../scenarios/business_cards.toml"),
+    ),
+    (
+        "chat_persistence",
+        include_str!("../scenarios/chat_persistence.toml"),
+    ),
+];
 
 /// A configured run of one scenario.
 pub struct Harness {
@@ -71,6 +78,16 @@ impl Harness {
             Ok(Box::new(built) as Box<dyn ScenarioLogic>)
         });
         self.factory = Some(("business_cards", make));
+        self
+    }
+
+    /// Runs `logic` (as the variant `custom`) in a `chat_persistence` scenario.
+    pub fn chat_logic<L: ChatLogic + Send + Sync>(mut self, logic: L) -> Self {
+        let make: Factory = Arc::new(move |s: &Scenario| {
+            let built = Chat::with_logic(s, Some(logic.clone()))?;
+            Ok(Box::new(built) as Box<dyn ScenarioLogic>)
+        });
+        self.factory = Some(("chat_persistence", make));
         self
     }
 

@@ -8,6 +8,7 @@
 //! - `reauth` (sign out, stay away, sign in) completes ok with `{"view": [ids]}`, the
 //!   messages the device shows after signing in.
 
+mod api;
 mod documented;
 mod naive;
 mod reference;
@@ -30,6 +31,7 @@ use crate::rng::SimRng;
 use crate::scenario::{parse_workload, Scenario};
 use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
+pub use api::{BuiltinChat, ChatLogic};
 pub use workload::ChatWorkload;
 
 /// The conversations table.
@@ -73,28 +75,41 @@ impl Local {
     }
 }
 
-/// The chat logic.
+/// The chat logic: the built-in variants, or one implementation of [`ChatLogic`] run as
+/// the variant `custom`.
 #[derive(Debug, Clone)]
-pub struct Chat {
+pub struct Chat<L = BuiltinChat> {
     workload: ChatWorkload,
+    custom: Option<L>,
 }
 
-impl Chat {
-    /// Reads the scenario's `[workload]`.
+impl Chat<BuiltinChat> {
+    /// Reads the scenario's `[workload]`; runs the built-in variants.
     pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: ChatWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
+        Self::with_logic(scenario, None)
     }
 }
 
-impl ScenarioLogic for Chat {
+impl<L: ChatLogic> Chat<L> {
+    /// Reads the scenario's `[workload]`; with `custom`, runs that logic as variant `custom`.
+    pub fn with_logic(scenario: &Scenario, custom: Option<L>) -> Result<Self> {
+        let workload: ChatWorkload = parse_workload(scenario)?;
+        workload.validate(scenario)?;
+        Ok(Self { workload, custom })
+    }
+}
+
+impl<L: ChatLogic> ScenarioLogic for Chat<L> {
     fn name(&self) -> &'static str {
         "chat_persistence"
     }
 
     fn variants(&self) -> &'static [&'static str] {
-        &["naive", "documented", "reference"]
+        if self.custom.is_some() {
+            &[crate::logic::business_cards::CUSTOM]
+        } else {
+            &BuiltinChat::NAMES
+        }
     }
 
     fn invariants(&self) -> &'static [&'static str] {
@@ -131,8 +146,21 @@ impl ScenarioLogic for Chat {
         ctx: ClientCtx<SimBackend, SimAuth>,
         script: ClientScript,
     ) -> ClientFuture {
-        let variant = variant.to_string();
-        Box::pin(async move { run_client(&variant, &ctx, script).await.map_err(Into::into) })
+        match (&self.custom, BuiltinChat::named(variant)) {
+            (Some(logic), _) => {
+                let logic = logic.clone();
+                Box::pin(async move { run_client(&logic, &ctx, script).await.map_err(Into::into) })
+            }
+            (None, Some(builtin)) => {
+                Box::pin(
+                    async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
+                )
+            }
+            (None, None) => {
+                let msg = format!("chat_persistence has no variant `{variant}`");
+                Box::pin(async move { Err(msg.into()) })
+            }
+        }
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
@@ -158,8 +186,8 @@ impl ScenarioLogic for Chat {
 }
 
 /// Runs a device's script with one variant's code.
-pub async fn run_client<B: Backend, A: AuthApi>(
-    variant: &str,
+pub async fn run_client<L: ChatLogic, B: Backend, A: AuthApi>(
+    logic: &L,
     ctx: &ClientCtx<B, A>,
     script: ClientScript,
 ) -> Result<(), String> {
@@ -176,16 +204,9 @@ pub async fn run_client<B: Backend, A: AuthApi>(
         }
         let action: Action = serde_json::from_value(planned.action)
             .map_err(|e| bad_action("chat_persistence", e).to_string())?;
-        let op = planned.id;
-        match (variant, action) {
-            ("naive", Action::Send { msg }) => naive::send(ctx, &local, op, &msg).await,
-            ("naive", Action::Reauth { away_ms }) => naive::reauth(ctx, &local, op, away_ms).await,
-            ("documented", Action::Send { msg }) => documented::send(ctx, &local, op, &msg).await,
-            ("documented", Action::Reauth { away_ms }) => {
-                documented::reauth(ctx, &local, op, away_ms).await
-            }
-            (_, Action::Send { msg }) => reference::send(ctx, &local, op, &msg).await,
-            (_, Action::Reauth { away_ms }) => reference::reauth(ctx, &local, op, away_ms).await,
+        match action {
+            Action::Send { msg } => logic.send(ctx, &local, planned.id, &msg).await,
+            Action::Reauth { away_ms } => logic.reauth(ctx, &local, planned.id, away_ms).await,
         }
     }
     Ok(())
@@ -215,6 +236,6 @@ pub async fn load<B: Backend, A: AuthApi>(
 }
 
 /// A message as the app stores it.
-fn message<B, A>(ctx: &ClientCtx<B, A>, id: &str) -> Value {
+pub fn message<B, A>(ctx: &ClientCtx<B, A>, id: &str) -> Value {
     json!({"id": id, "from": ctx.name, "text": format!("hello from {}", ctx.name)})
 }
