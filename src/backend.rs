@@ -213,6 +213,24 @@ pub enum ReadFrom {
     Primary,
     /// Whatever the load balancer picks, possibly a lagging replica.
     Any,
+    /// The load balancer's pick if it has replayed at least `lsn`, else the primary:
+    /// session consistency for a client that carries the highest LSN it has seen.
+    AtLeast {
+        /// The LSN the serving host must have replayed.
+        lsn: u64,
+    },
+}
+
+/// A read's answer together with where it was served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Served {
+    /// The answer.
+    pub response: Response,
+    /// The host that answered: `store` for the primary, or `replica-N`.
+    pub host: String,
+    /// The LSN the answering host had applied when it read; `None` when the backend
+    /// cannot tell (then the read went to the primary).
+    pub lsn: Option<u64>,
 }
 
 /// The data API a piece of logic under test talks to.
@@ -224,6 +242,23 @@ pub enum ReadFrom {
 pub trait Backend {
     /// Sends one request with the caller's access token and waits for its answer.
     async fn call(&self, token: &str, request: Request) -> Result<Response, DbError>;
+
+    /// Sends a read where `from` allows and says where it was served. A backend without
+    /// replicas serves every read from the primary, which satisfies any [`ReadFrom`].
+    async fn read(
+        &self,
+        token: &str,
+        request: Request,
+        from: ReadFrom,
+    ) -> Result<Served, DbError> {
+        let _ = from;
+        let response = self.call(token, request).await?;
+        Ok(Served {
+            response,
+            host: "store".into(),
+            lsn: None,
+        })
+    }
 }
 
 /// Builds a filter from `(column, value)` pairs.

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::logic::ScenarioLogic;
 use crate::rng::SimRng;
-use crate::scenario::Scenario;
+use crate::scenario::{ReplicaSpec, Scenario};
 use crate::sim::nemesis;
 use crate::store::auth::AuthConfig;
 
@@ -49,6 +49,9 @@ pub struct Plan {
     pub phases: Phases,
     /// Logic-specific initial data (rows that exist before the run).
     pub setup: Value,
+    /// Read replicas behind the load balancer (absent from plans of worlds without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ReplicaParams>,
     /// Each client's operations.
     pub clients: Vec<ClientScript>,
     /// Fault events in time order.
@@ -77,6 +80,16 @@ pub struct Phases {
     pub safety_ms: u64,
     /// How long after that clients may take to finish.
     pub liveness_ms: u64,
+}
+
+/// One read replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaParams {
+    /// Host name, `replica-N`.
+    pub name: String,
+    /// How long after a commit the replica applies it, outside lag spikes.
+    pub lag_ms: u64,
 }
 
 /// One client's script.
@@ -181,6 +194,20 @@ pub enum Fault {
         /// The user.
         user: String,
     },
+    /// A replica falls further behind: it applies the log `ms` after each commit instead
+    /// of its usual lag, until restored. (A cut between the primary and a replica is a
+    /// [`Fault::Partition`] between `store` and `replica-N`: replication stops.)
+    ReplicaLag {
+        /// The replica host.
+        replica: String,
+        /// Apply delay during the spike.
+        ms: u64,
+    },
+    /// Return a replica to its usual lag; the backlog that is old enough applies at once.
+    ReplicaRestore {
+        /// The replica host.
+        replica: String,
+    },
 }
 
 impl Plan {
@@ -216,6 +243,7 @@ impl Plan {
             safety_ms: f.phases.safety_ms,
             liveness_ms: f.phases.liveness_ms,
         };
+        let replicas = draw_replicas(&f.replicas, root.fork("replicas"), &mut knobs);
         let workload = logic.workload(root.fork("workload"), phases.safety_ms, &mut knobs)?;
         let names: Vec<String> = workload.clients.iter().map(|c| c.name.clone()).collect();
         let users: Vec<String> = workload.clients.iter().map(|c| c.user.clone()).collect();
@@ -227,11 +255,15 @@ impl Plan {
             .max()
             .unwrap_or(0);
         let window_ms = (last_op + FAULT_TAIL_MS).min(phases.safety_ms);
+        let replica_names: Vec<String> = replicas.iter().map(|r| r.name.clone()).collect();
         let faults = nemesis::generate(
             &f.faults,
             root.fork("nemesis"),
-            &names,
-            &users,
+            &nemesis::Targets {
+                clients: &names,
+                users: &users,
+                replicas: &replica_names,
+            },
             window_ms,
             &mut knobs,
         );
@@ -246,6 +278,7 @@ impl Plan {
             auth,
             phases,
             setup: workload.setup,
+            replicas,
             clients: workload.clients,
             faults,
         })
@@ -296,6 +329,23 @@ impl Plan {
             source,
         })
     }
+}
+
+/// Draws each replica's usual lag from its own fork, so the count does not reshuffle
+/// anything else and worlds without replicas draw nothing.
+fn draw_replicas(
+    spec: &ReplicaSpec,
+    rng: SimRng,
+    knobs: &mut BTreeMap<String, Value>,
+) -> Vec<ReplicaParams> {
+    (1..=spec.count)
+        .map(|i| {
+            let name = format!("replica-{i}");
+            let lag_ms = spec.lag_ms.draw(&mut rng.fork(&name));
+            knobs.insert(format!("{name}.lag_ms"), lag_ms.into());
+            ReplicaParams { name, lag_ms }
+        })
+        .collect()
 }
 
 fn json_error(path: &Path, e: &serde_json::Error) -> Error {

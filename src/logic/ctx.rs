@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use faultline_sync::{RefreshError, Token};
 
-use crate::backend::{AuthApi, Backend, DbError, Request, Response};
+use crate::backend::{AuthApi, Backend, DbError, ReadFrom, Request, Response, Served};
 use crate::client::session::AsyncSingleFlight;
 use crate::history::{Entry, EntryType, History, OpError};
 use crate::rng::SimRng;
@@ -176,6 +176,19 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
             Err(DbError::Unauthorized(_)) => {
                 let token = self.refresh().await?;
                 self.db.call(&token, request).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a read routed as `from` allows (primary, load balancer, or a host that has
+    /// replayed an LSN), with the same sign-in and refresh-once handling as [`Self::call`].
+    pub async fn read(&self, request: Request, from: ReadFrom) -> Result<Served, DbError> {
+        let token = self.access_token().await?;
+        match self.db.read(&token, request.clone(), from).await {
+            Err(DbError::Unauthorized(_)) => {
+                let token = self.refresh().await?;
+                self.db.read(&token, request, from).await
             }
             other => other,
         }

@@ -42,6 +42,9 @@ pub struct ScenarioFile {
     /// Phase lengths.
     #[serde(default)]
     pub phases: PhaseSpec,
+    /// Read replicas behind the load balancer; none by default.
+    #[serde(default)]
+    pub replicas: ReplicaSpec,
     /// The fault profile the nemesis draws from.
     #[serde(default)]
     pub faults: FaultProfile,
@@ -113,6 +116,25 @@ impl Default for PhaseSpec {
     }
 }
 
+/// Read replicas: how many, and how far behind the primary they usually are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicaSpec {
+    /// Number of `replica-N` hosts.
+    pub count: u64,
+    /// Each replica's usual apply delay after a commit, drawn per replica and seed.
+    pub lag_ms: Span<u64>,
+}
+
+impl Default for ReplicaSpec {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            lag_ms: Span::Range([10, 500]),
+        }
+    }
+}
+
 /// What the nemesis may do, and how much.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -140,6 +162,17 @@ pub struct FaultProfile {
     pub spike_ms: Span<u64>,
     /// Revocations of every session of a user.
     pub revocations: Span<u64>,
+    /// Partitions per run between the primary and a replica: replication stops, and the
+    /// replica catches up on repair. Drawn only when the world has replicas.
+    pub replica_partitions: Span<u64>,
+    /// How long each primary-replica partition lasts.
+    pub replica_partition_ms: Span<u64>,
+    /// Lag spikes per run on a replica. Drawn only when the world has replicas.
+    pub replica_lag_spikes: Span<u64>,
+    /// A replica's apply delay during a spike.
+    pub replica_spike_lag_ms: Span<u64>,
+    /// How long each lag spike lasts.
+    pub replica_spike_ms: Span<u64>,
 }
 
 impl Default for FaultProfile {
@@ -155,6 +188,11 @@ impl Default for FaultProfile {
             spike_latency_ms: Span::Range([100, 1500]),
             spike_ms: Span::Range([200, 3000]),
             revocations: Span::Fixed(0),
+            replica_partitions: Span::Fixed(0),
+            replica_partition_ms: Span::Range([500, 5000]),
+            replica_lag_spikes: Span::Fixed(0),
+            replica_spike_lag_ms: Span::Range([1000, 5000]),
+            replica_spike_ms: Span::Range([500, 4000]),
         }
     }
 }
@@ -234,6 +272,12 @@ impl Scenario {
             ("spike_latency_ms", f.faults.spike_latency_ms),
             ("spike_ms", f.faults.spike_ms),
             ("revocations", f.faults.revocations),
+            ("replica_partitions", f.faults.replica_partitions),
+            ("replica_partition_ms", f.faults.replica_partition_ms),
+            ("replica_lag_spikes", f.faults.replica_lag_spikes),
+            ("replica_spike_lag_ms", f.faults.replica_spike_lag_ms),
+            ("replica_spike_ms", f.faults.replica_spike_ms),
+            ("lag_ms", f.replicas.lag_ms),
         ];
         for (key, span) in spans {
             if !span.is_ordered() {

@@ -1,9 +1,10 @@
-//! The simulated world on turmoil: a `store` host, an `auth` host and `client-N` hosts,
-//! with the nemesis applying the plan's faults between simulation steps.
+//! The simulated world on turmoil: a `store` host, `replica-N` hosts, an `auth` host and
+//! `client-N` hosts, with the nemesis applying the plan's faults between simulation steps.
 
 pub mod client;
 pub mod nemesis;
 pub mod net;
+pub mod replication;
 pub mod servers;
 mod world;
 

@@ -8,6 +8,17 @@ use crate::plan::{Fault, FaultEvent};
 use crate::rng::SimRng;
 use crate::scenario::FaultProfile;
 
+/// The hosts and users faults may target.
+#[derive(Debug, Clone, Copy)]
+pub struct Targets<'a> {
+    /// Client hosts.
+    pub clients: &'a [String],
+    /// Users whose sessions may be revoked.
+    pub users: &'a [String],
+    /// Replica hosts (may be empty).
+    pub replicas: &'a [String],
+}
+
 /// Draws the fault events of one run.
 ///
 /// With swarm testing on, each fault kind is first switched on or off for this seed, and
@@ -15,11 +26,11 @@ use crate::scenario::FaultProfile;
 pub fn generate(
     profile: &FaultProfile,
     mut rng: SimRng,
-    clients: &[String],
-    users: &[String],
+    targets: &Targets<'_>,
     safety_ms: u64,
     knobs: &mut BTreeMap<String, Value>,
 ) -> Vec<FaultEvent> {
+    let (clients, users) = (targets.clients, targets.users);
     let mut events = Vec::new();
     if clients.is_empty() {
         return events;
@@ -130,7 +141,86 @@ pub fn generate(
             });
         }
     }
+    replica_faults(profile, &mut rng, targets.replicas, safety_ms, knobs, &mut events);
     // A stable sort keeps the draw order for events at the same millisecond.
     events.sort_by_key(|e| e.at_ms);
     events
+}
+
+/// Primary-replica partitions and replica lag spikes. Drawn after every other kind, and
+/// only when the world has replicas and the profile allows some, so scenarios without
+/// replicas draw exactly what they drew before replicas existed.
+fn replica_faults(
+    profile: &FaultProfile,
+    rng: &mut SimRng,
+    replicas: &[String],
+    safety_ms: u64,
+    knobs: &mut BTreeMap<String, Value>,
+    events: &mut Vec<FaultEvent>,
+) {
+    if replicas.is_empty() {
+        return;
+    }
+    let mut enabled = |name: &str, allowed: bool, rng: &mut SimRng| -> bool {
+        if !allowed {
+            return false;
+        }
+        let on = !profile.swarm || rng.chance(0.5);
+        knobs.insert(format!("fault.{name}"), on.into());
+        on
+    };
+    let cuts_on = enabled(
+        "replica_partitions",
+        profile.replica_partitions.bounds().1 > 0,
+        rng,
+    );
+    let spikes_on = enabled(
+        "replica_lag_spikes",
+        profile.replica_lag_spikes.bounds().1 > 0,
+        rng,
+    );
+    let window = |len: crate::scenario::Span<u64>, rng: &mut SimRng| {
+        let replica = replicas[rng.index(replicas.len())].clone();
+        let dur = len.draw(rng);
+        let at = rng.range(0, safety_ms.saturating_sub(dur));
+        (replica, at, (at + dur).min(safety_ms))
+    };
+    if cuts_on {
+        let n = profile.replica_partitions.draw(rng);
+        knobs.insert("replica_partitions".into(), n.into());
+        for _ in 0..n {
+            let (replica, at, end) = window(profile.replica_partition_ms, rng);
+            let (a, b) = ("store".to_string(), replica);
+            events.push(FaultEvent {
+                at_ms: at,
+                fault: Fault::Partition {
+                    a: a.clone(),
+                    b: b.clone(),
+                },
+            });
+            events.push(FaultEvent {
+                at_ms: end,
+                fault: Fault::Repair { a, b },
+            });
+        }
+    }
+    if spikes_on {
+        let n = profile.replica_lag_spikes.draw(rng);
+        knobs.insert("replica_lag_spikes".into(), n.into());
+        for _ in 0..n {
+            let ms = profile.replica_spike_lag_ms.draw(rng);
+            let (replica, at, end) = window(profile.replica_spike_ms, rng);
+            events.push(FaultEvent {
+                at_ms: at,
+                fault: Fault::ReplicaLag {
+                    replica: replica.clone(),
+                    ms,
+                },
+            });
+            events.push(FaultEvent {
+                at_ms: end,
+                fault: Fault::ReplicaRestore { replica },
+            });
+        }
+    }
 }

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 use turmoil::net::TcpStream;
 
-use crate::backend::{DbError, Request};
+use crate::backend::{DbError, Request, Response};
 
 /// Port the store listens on.
 pub const STORE_PORT: u16 = 5432;
@@ -27,6 +27,15 @@ pub enum Wire {
         /// The request.
         request: Request,
     },
+    /// A read that a host may serve only once it has replayed `min_lsn` (0: any state).
+    Read {
+        /// Access token.
+        token: String,
+        /// The request; replicas refuse anything but a select.
+        request: Request,
+        /// The LSN the serving host must have applied.
+        min_lsn: u64,
+    },
     /// Sign a user in.
     SignIn {
         /// User name.
@@ -37,6 +46,15 @@ pub enum Wire {
         /// The refresh token.
         token: String,
     },
+}
+
+/// A host's answer to [`Wire::Read`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadReply {
+    /// The answer, or `None` when the host had not yet replayed the requested LSN.
+    pub response: Option<Response>,
+    /// The LSN the host had applied when it answered.
+    pub lsn: u64,
 }
 
 /// Writes one frame.

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::client::{SimAuth, SimBackend};
 use super::net::now_us;
-use super::servers::{serve_auth, serve_store};
+use super::replication::{self, ReplicaHost};
+use super::servers::{serve_auth, serve_replica, serve_store};
 use crate::check::FinalState;
 use crate::error::{Error, Result};
 use crate::history::{EntryType, History};
@@ -67,6 +68,16 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     sim.host("store", move || serve_store(s.clone()));
     let a = auth.clone();
     sim.host("auth", move || serve_auth(a.clone()));
+    let replicas: Vec<ReplicaHost> = plan
+        .replicas
+        .iter()
+        .map(|p| ReplicaHost::new(p.clone(), &store.borrow()))
+        .collect();
+    for r in &replicas {
+        let state = r.state.clone();
+        sim.host(r.params.name.as_str(), move || serve_replica(state.clone()));
+    }
+    let replica_names: Vec<String> = replicas.iter().map(|r| r.params.name.clone()).collect();
 
     let recorder = Recorder::new(history.clone(), Rc::new(now_us));
     let timeout = Duration::from_millis(plan.network.timeout_ms);
@@ -75,7 +86,11 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         let ctx = ClientCtx::new(
             script.name.clone(),
             script.user.clone(),
-            SimBackend { timeout },
+            SimBackend {
+                timeout,
+                replicas: replica_names.clone(),
+                balancer: RefCell::new(clients_rng.fork(&script.name).fork("balancer")),
+            },
             SimAuth { timeout },
             clients_rng.fork(&script.name),
             recorder.clone(),
@@ -132,6 +147,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         if now_ms >= deadline_ms {
             break;
         }
+        replication::advance(&replicas, &store.borrow(), now_ms, &active);
         steps += 1;
         match sim.step() {
             Ok(true) => {
@@ -175,6 +191,8 @@ fn verb(fault: &Fault) -> &'static str {
         Fault::Slow { .. } => "slow",
         Fault::Restore { .. } => "restore",
         Fault::RevokeSessions { .. } => "revoke_sessions",
+        Fault::ReplicaLag { .. } => "replica_lag",
+        Fault::ReplicaRestore { .. } => "replica_restore",
     }
 }
 
@@ -221,6 +239,11 @@ fn apply(
             active.retain(|f| !matches!(f, Fault::Hold { a: x, b: y } if x == a && y == b));
         }
         Fault::RevokeSessions { user } => auth.borrow_mut().revoke_user(user),
+        // Replication reads these from `active` between steps.
+        Fault::ReplicaLag { .. } => active.push(fault.clone()),
+        Fault::ReplicaRestore { replica } => active.retain(
+            |f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica),
+        ),
     }
 }
 

@@ -5,6 +5,7 @@
 //! LSN and a record in the write-ahead log, which replicas replay after a lag.
 
 pub mod auth;
+pub mod replica;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::backend::{DbError, Filter, Request, Response, Row, RAISE_EXCEPTION, UNDEFINED_OBJECT};
 use crate::rng::SimRng;
+pub use replica::Replica;
 pub use table::{Key, Table, TableDef};
 
 /// A server function: runs atomically against the store with the function's arguments.
@@ -29,6 +31,9 @@ pub struct WalRecord {
     pub key: Key,
     /// The row after the change, or `None` when it was deleted.
     pub row: Option<Row>,
+    /// When it committed, in simulated milliseconds: replicas apply it once their lag
+    /// has passed since then.
+    pub commit_ms: u64,
 }
 
 /// The primary's state.
@@ -38,6 +43,7 @@ pub struct Store {
     functions: BTreeMap<String, ServerFn>,
     lsn: u64,
     wal: Vec<WalRecord>,
+    now_ms: u64,
     /// Failed statements by SQLSTATE, for reports (unique violations and the like).
     pub errors: BTreeMap<String, u64>,
     /// Randomness for server functions (random slug suffixes), forked from the plan.
@@ -52,6 +58,7 @@ impl Store {
             functions: BTreeMap::new(),
             lsn: 0,
             wal: Vec::new(),
+            now_ms: 0,
             errors: BTreeMap::new(),
             rng,
         }
@@ -75,6 +82,17 @@ impl Store {
     /// Registers a server function under `name`.
     pub fn register(&mut self, name: &str, f: ServerFn) {
         self.functions.insert(name.into(), f);
+    }
+
+    /// Sets the time that commits from now on are stamped with; the server host calls it
+    /// before each request, so the store itself never reads a clock.
+    pub fn set_clock(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+    }
+
+    /// Every table, for a replica's base backup.
+    pub fn tables(&self) -> &BTreeMap<String, Table> {
+        &self.tables
     }
 
     /// The last committed LSN.
@@ -284,6 +302,7 @@ impl Store {
             table: table.into(),
             key,
             row,
+            commit_ms: self.now_ms,
         });
     }
 }
