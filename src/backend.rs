@@ -245,12 +245,7 @@ pub trait Backend {
 
     /// Sends a read where `from` allows and says where it was served. A backend without
     /// replicas serves every read from the primary, which satisfies any [`ReadFrom`].
-    async fn read(
-        &self,
-        token: &str,
-        request: Request,
-        from: ReadFrom,
-    ) -> Result<Served, DbError> {
+    async fn read(&self, token: &str, request: Request, from: ReadFrom) -> Result<Served, DbError> {
         let _ = from;
         let response = self.call(token, request).await?;
         Ok(Served {

@@ -68,12 +68,7 @@ impl Backend for SimBackend {
         call::<Result<Response, DbError>>("store", STORE_PORT, &msg, self.timeout).await?
     }
 
-    async fn read(
-        &self,
-        token: &str,
-        request: Request,
-        from: ReadFrom,
-    ) -> Result<Served, DbError> {
+    async fn read(&self, token: &str, request: Request, from: ReadFrom) -> Result<Served, DbError> {
         let (host, min_lsn) = match from {
             ReadFrom::Primary => ("store".to_string(), 0),
             ReadFrom::Any => (self.pick(), 0),

@@ -141,7 +141,14 @@ pub fn generate(
             });
         }
     }
-    replica_faults(profile, &mut rng, targets.replicas, safety_ms, knobs, &mut events);
+    replica_faults(
+        profile,
+        &mut rng,
+        targets.replicas,
+        safety_ms,
+        knobs,
+        &mut events,
+    );
     // A stable sort keeps the draw order for events at the same millisecond.
     events.sort_by_key(|e| e.at_ms);
     events

@@ -49,9 +49,7 @@ impl ReplicaHost {
     fn streaming(&self, active: &[Fault]) -> bool {
         let me = self.params.name.as_str();
         !active.iter().any(|f| match f {
-            Fault::Partition { a, b } => {
-                (a == "store" && b == me) || (a == me && b == "store")
-            }
+            Fault::Partition { a, b } => (a == "store" && b == me) || (a == me && b == "store"),
             _ => false,
         })
     }

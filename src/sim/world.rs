@@ -241,9 +241,9 @@ fn apply(
         Fault::RevokeSessions { user } => auth.borrow_mut().revoke_user(user),
         // Replication reads these from `active` between steps.
         Fault::ReplicaLag { .. } => active.push(fault.clone()),
-        Fault::ReplicaRestore { replica } => active.retain(
-            |f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica),
-        ),
+        Fault::ReplicaRestore { replica } => {
+            active.retain(|f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica))
+        }
     }
 }
 
