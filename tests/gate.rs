@@ -58,10 +58,16 @@ fn chat_persistence_gate() {
 }
 
 #[test]
+fn loop_export_gate() {
+    gate("scenarios/loop_export.toml");
+}
+
+#[test]
 fn same_seed_same_history_and_different_seeds_differ() {
     for path in [
         "scenarios/business_cards.toml",
         "scenarios/chat_persistence.toml",
+        "scenarios/loop_export.toml",
     ] {
         let loaded = Loaded::load(path).unwrap();
         for variant in loaded.variants() {

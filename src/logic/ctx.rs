@@ -105,6 +105,19 @@ impl OpScope<'_> {
         self.complete_err(EntryType::Info, value, error);
     }
 
+    /// The logic swallowed an error and told the user nothing. Recorded with no error
+    /// category (as `info` when the outcome is unknown, else `fail`), which is exactly
+    /// what `no_silent_failure` looks for; use it only to model code that does this.
+    pub fn silent(self, value: Value, unknown: bool) {
+        let kind = if unknown {
+            EntryType::Info
+        } else {
+            EntryType::Fail
+        };
+        self.recorder
+            .record(&self.process, kind, self.f, Some(self.op), value, None);
+    }
+
     fn complete_err(self, kind: EntryType, value: Value, error: &DbError) {
         let err = OpError {
             category: error.category(),

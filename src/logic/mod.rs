@@ -3,6 +3,7 @@
 pub mod business_cards;
 pub mod chat;
 pub mod ctx;
+pub mod loop_export;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -52,7 +53,7 @@ pub trait ScenarioLogic {
 }
 
 /// Names of every built-in logic.
-pub const LOGICS: &[&str] = &["business_cards", "chat_persistence"];
+pub const LOGICS: &[&str] = &["business_cards", "chat_persistence", "loop_export"];
 
 /// Builds the logic a scenario names and validates the scenario against it.
 pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
@@ -60,6 +61,7 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
     let logic: Box<dyn ScenarioLogic> = match f.logic.as_str() {
         "business_cards" => Box::new(business_cards::BusinessCards::from_scenario(scenario)?),
         "chat_persistence" => Box::new(chat::Chat::from_scenario(scenario)?),
+        "loop_export" => Box::new(loop_export::LoopExport::from_scenario(scenario)?),
         other => {
             return Err(scenario.error_near(
                 &format!("\"{other}\""),

@@ -1,0 +1,336 @@
+//! The loop-export invariants: `no_duplicate_rows`, `acked_durable`, `no_silent_failure`
+//! and `queued_eventually_synced`, judged on `save` operations and the final rows.
+//!
+//! A `save` invokes with `{video, loop, start_s, end_s}` and completes with `shown`: what
+//! the user saw (`saved`, `queued`, `failed`; anything else, or no category on an error,
+//! means the user was told nothing).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{secs, Verdict, Witness};
+use crate::backend::Row;
+use crate::history::{EntryType, History, Operation};
+
+/// At most one row per loop.
+pub const NO_DUPLICATE_ROWS: &str = "no_duplicate_rows";
+/// Every save the user was told succeeded is on the server.
+pub const ACKED_DURABLE: &str = "acked_durable";
+/// Every save ends saved, queued, or failed with a category.
+pub const NO_SILENT_FAILURE: &str = "no_silent_failure";
+/// Every save the user saw as queued reaches the server by the end of the run.
+pub const QUEUED_EVENTUALLY_SYNCED: &str = "queued_eventually_synced";
+
+/// Witnesses listed at most, so a report stays readable.
+const MAX_WITNESSES: usize = 4;
+
+/// A loop's identity: (video, loop).
+type LoopKey = (String, String);
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn op_key(op: &Operation<'_>) -> LoopKey {
+    let v = &op.invoke.value;
+    (text(v.get("video")), text(v.get("loop")))
+}
+
+fn row_key(row: &Row) -> LoopKey {
+    (text(row.get("video_id")), text(row.get("loop_id")))
+}
+
+fn shown(op: &Operation<'_>) -> String {
+    text(op.result().get("shown"))
+}
+
+fn describe(op: &Operation<'_>) -> String {
+    let (video, lp) = op_key(op);
+    let tab = text(op.invoke.value.get("tab"));
+    let outcome = match op.completion {
+        None => "never finished".to_string(),
+        Some(c) => match (&c.error, shown(op).as_str()) {
+            (Some(e), s) if !s.is_empty() => format!("shown {s} ({:?})", e.category),
+            (Some(e), _) => format!("{:?} error", e.category),
+            (None, "") | (None, "nothing") => "shown nothing".to_string(),
+            (None, s) => format!("shown {s}"),
+        },
+    };
+    format!("save {lp} of {video} from {tab}: {outcome}")
+}
+
+/// Rows per loop in the final state, in key order.
+fn rows_by_loop(rows: &[Row]) -> BTreeMap<LoopKey, Vec<&Row>> {
+    let mut by: BTreeMap<LoopKey, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        by.entry(row_key(r)).or_default().push(r);
+    }
+    by
+}
+
+/// True when the final state holds `op`'s loop with the content it saved.
+fn stored(op: &Operation<'_>, by_loop: &BTreeMap<LoopKey, Vec<&Row>>) -> bool {
+    let v = &op.invoke.value;
+    by_loop.get(&op_key(op)).is_some_and(|rows| {
+        rows.iter()
+            .any(|r| r.get("start_s") == v.get("start_s") && r.get("end_s") == v.get("end_s"))
+    })
+}
+
+/// Checks `no_duplicate_rows`: the final state has at most one row per (video, loop).
+pub fn no_duplicate_rows(history: &History, rows: &[Row]) -> Verdict {
+    let by_loop = rows_by_loop(rows);
+    let Some((key, dupes)) = by_loop.iter().find(|(_, r)| r.len() > 1) else {
+        return Verdict::holds(NO_DUPLICATE_ROWS);
+    };
+    let saves = history.operations_named("save");
+    let mine: Vec<&Operation<'_>> = saves
+        .iter()
+        .filter(|o| op_key(o) == *key && o.may_have_happened())
+        .collect();
+    let overlapping = mine.iter().enumerate().any(|(i, a)| {
+        mine[i + 1..].iter().any(|b| {
+            let a_end = a.completion.map_or(u64::MAX, |c| c.time_us);
+            b.invoke.time_us < a_end
+        })
+    });
+    let ids: Vec<String> = dupes.iter().map(|r| text(r.get("id"))).collect();
+    let how = if overlapping {
+        "saves of it ran at the same time, each looked for an existing row, found none and \
+         inserted one"
+    } else {
+        "an insert whose answer never came back had committed, and a later attempt found \
+         nothing yet and inserted again"
+    };
+    Verdict::violated(
+        NO_DUPLICATE_ROWS,
+        format!(
+            "Loop {} of {} has {} rows (ids {}): {how}; nothing on the server makes a loop \
+             unique.",
+            key.1,
+            key.0,
+            dupes.len(),
+            ids.join(", ")
+        ),
+        mine.iter()
+            .take(MAX_WITNESSES)
+            .map(|o| Witness::of(o, describe(o)))
+            .collect(),
+    )
+}
+
+/// Checks `acked_durable`: every save shown as saved is in the final state.
+pub fn acked_durable(history: &History, rows: &[Row]) -> Verdict {
+    let by_loop = rows_by_loop(rows);
+    let saves = history.operations_named("save");
+    let lost = saves
+        .iter()
+        .find(|o| o.is_ok() && shown(o) == "saved" && !stored(o, &by_loop));
+    match lost {
+        None => Verdict::holds(ACKED_DURABLE),
+        Some(o) => {
+            let (video, lp) = op_key(o);
+            Verdict::violated(
+                ACKED_DURABLE,
+                format!(
+                    "The user was told loop {lp} of {video} was saved at {}, but the server \
+                     does not have it at the end of the run.",
+                    secs(o.last().time_us)
+                ),
+                vec![Witness::of(o, describe(o))],
+            )
+        }
+    }
+}
+
+/// Checks `no_silent_failure`: every finished save was shown saved or queued, or failed
+/// with a category the user was shown.
+pub fn no_silent_failure(history: &History) -> Verdict {
+    let saves = history.operations_named("save");
+    let silent: Vec<&Operation<'_>> = saves
+        .iter()
+        .filter(|o| match o.completion {
+            None => false,
+            Some(c) => match c.kind {
+                EntryType::Ok => !matches!(shown(o).as_str(), "saved" | "queued"),
+                _ => c.error.is_none() || !matches!(shown(o).as_str(), "queued" | "failed"),
+            },
+        })
+        .collect();
+    let Some(first) = silent.first() else {
+        return Verdict::holds(NO_SILENT_FAILURE);
+    };
+    let (video, lp) = op_key(first);
+    let n = silent.len();
+    Verdict::violated(
+        NO_SILENT_FAILURE,
+        format!(
+            "Saving loop {lp} of {video} from {} failed at {} and the user was told nothing: \
+             the error was logged and the loop quietly kept in local storage{}.",
+            first.invoke.process,
+            secs(first.last().time_us),
+            if n > 1 {
+                format!(" ({n} saves ended this way)")
+            } else {
+                String::new()
+            }
+        ),
+        silent
+            .iter()
+            .take(MAX_WITNESSES)
+            .map(|o| Witness::of(o, describe(o)))
+            .collect(),
+    )
+}
+
+/// Checks `queued_eventually_synced`: every save shown as queued is on the server at the
+/// end of the liveness phase.
+pub fn queued_eventually_synced(history: &History, rows: &[Row]) -> Verdict {
+    let by_loop = rows_by_loop(rows);
+    let saves = history.operations_named("save");
+    let stuck = saves
+        .iter()
+        .find(|o| shown(o) == "queued" && !stored(o, &by_loop));
+    match stuck {
+        None => Verdict::holds(QUEUED_EVENTUALLY_SYNCED),
+        Some(o) => {
+            let (video, lp) = op_key(o);
+            Verdict::violated(
+                QUEUED_EVENTUALLY_SYNCED,
+                format!(
+                    "Loop {lp} of {video} was shown as queued at {}, but it never reached \
+                     the server, although every fault was healed for the liveness phase.",
+                    secs(o.last().time_us)
+                ),
+                vec![Witness::of(o, describe(o))],
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::check::testing::{state, Builder};
+
+    fn save(b: &mut Builder, tab: &str, op: u32, lp: &str) {
+        b.invoke(
+            "client-1",
+            "save",
+            op,
+            json!({"tab": tab, "video": "v1", "loop": lp, "start_s": 10, "end_s": 14}),
+        );
+    }
+
+    fn row(id: i64, lp: &str) -> Value {
+        json!({"id": id, "user_id": "u1", "video_id": "v1", "loop_id": lp, "start_s": 10, "end_s": 14})
+    }
+
+    fn rows(v: Value) -> Vec<Row> {
+        state("t", v).rows("t").to_vec()
+    }
+
+    fn with_error(b: &mut Builder, kind: EntryType, op: u32, value: Value) {
+        b.complete("client-1", kind, "save", op, value);
+        let last = b.history.entries.last_mut().unwrap();
+        last.error = Some(crate::history::OpError {
+            category: crate::backend::ErrorCategory::Network,
+            message: "timed out".into(),
+        });
+    }
+
+    #[test]
+    fn two_overlapping_inserts_of_one_loop_are_duplicates() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        save(&mut b, "tab-2", 2, "l1");
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            1,
+            json!({"shown": "saved"}),
+        );
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            2,
+            json!({"shown": "saved"}),
+        );
+        let v = no_duplicate_rows(&b.history, &rows(json!([row(1, "l1"), row(2, "l1")])));
+        let why = v.violation.expect("two rows for one loop");
+        assert_eq!(why.ops.len(), 2);
+        assert!(why.explanation.contains("same time"), "{}", why.explanation);
+        assert!(no_duplicate_rows(&b.history, &rows(json!([row(1, "l1"), row(2, "l2")]))).is_ok());
+    }
+
+    #[test]
+    fn an_acknowledged_save_must_be_stored() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            1,
+            json!({"shown": "saved"}),
+        );
+        let v = acked_durable(&b.history, &rows(json!([])));
+        assert_eq!(v.violation.expect("lost").ops[0].index, 0);
+        assert!(acked_durable(&b.history, &rows(json!([row(7, "l1")]))).is_ok());
+        // A row with other content is not the acknowledged save.
+        let other = json!([{"id": 7, "video_id": "v1", "loop_id": "l1", "start_s": 0, "end_s": 1}]);
+        assert!(!acked_durable(&b.history, &rows(other)).is_ok());
+    }
+
+    #[test]
+    fn an_error_without_a_category_is_a_silent_failure() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        b.complete(
+            "client-1",
+            EntryType::Fail,
+            "save",
+            1,
+            json!({"shown": "nothing"}),
+        );
+        let v = no_silent_failure(&b.history);
+        assert!(v
+            .violation
+            .expect("silent")
+            .explanation
+            .contains("told nothing"));
+
+        let mut ok = Builder::default();
+        save(&mut ok, "tab-1", 1, "l1");
+        save(&mut ok, "tab-1", 2, "l2");
+        save(&mut ok, "tab-2", 3, "l3");
+        ok.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            1,
+            json!({"shown": "saved"}),
+        );
+        with_error(&mut ok, EntryType::Fail, 2, json!({"shown": "failed"}));
+        with_error(&mut ok, EntryType::Info, 3, json!({"shown": "queued"}));
+        assert!(no_silent_failure(&ok.history).is_ok());
+    }
+
+    #[test]
+    fn a_queued_save_must_reach_the_server() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        with_error(&mut b, EntryType::Info, 1, json!({"shown": "queued"}));
+        assert!(!queued_eventually_synced(&b.history, &rows(json!([]))).is_ok());
+        assert!(queued_eventually_synced(&b.history, &rows(json!([row(1, "l1")]))).is_ok());
+    }
+}
