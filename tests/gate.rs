@@ -63,11 +63,17 @@ fn loop_export_gate() {
 }
 
 #[test]
+fn story_progress_gate() {
+    gate("scenarios/story_progress.toml");
+}
+
+#[test]
 fn same_seed_same_history_and_different_seeds_differ() {
     for path in [
         "scenarios/business_cards.toml",
         "scenarios/chat_persistence.toml",
         "scenarios/loop_export.toml",
+        "scenarios/story_progress.toml",
     ] {
         let loaded = Loaded::load(path).unwrap();
         for variant in loaded.variants() {

@@ -4,6 +4,7 @@ pub mod business_cards;
 pub mod chat;
 pub mod ctx;
 pub mod loop_export;
+pub mod story_progress;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -53,7 +54,12 @@ pub trait ScenarioLogic {
 }
 
 /// Names of every built-in logic.
-pub const LOGICS: &[&str] = &["business_cards", "chat_persistence", "loop_export"];
+pub const LOGICS: &[&str] = &[
+    "business_cards",
+    "chat_persistence",
+    "loop_export",
+    "story_progress",
+];
 
 /// Builds the logic a scenario names and validates the scenario against it.
 pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
@@ -61,6 +67,7 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
     let logic: Box<dyn ScenarioLogic> = match f.logic.as_str() {
         "business_cards" => Box::new(business_cards::BusinessCards::from_scenario(scenario)?),
         "chat_persistence" => Box::new(chat::Chat::from_scenario(scenario)?),
+        "story_progress" => Box::new(story_progress::StoryProgress::from_scenario(scenario)?),
         "loop_export" => Box::new(loop_export::LoopExport::from_scenario(scenario)?),
         other => {
             return Err(scenario.error_near(

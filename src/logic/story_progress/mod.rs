@@ -1,0 +1,298 @@
+//! `story_progress` (seed document `003`): a generator writes a story's progress from 0 to
+//! 100 on the primary while browser tabs poll its status through a load balancer that
+//! spreads reads over the primary and lagging read replicas.
+//!
+//! History conventions the checkers rely on:
+//! - `write` (generator) invokes with `{"progress": p}` and completes ok once the primary
+//!   acknowledged it;
+//! - `verify` (generator, reading back what it wrote) and `poll` (tab) complete ok with
+//!   `{"read": r, "host": h}`; a `poll` also carries `"shown"`, the progress the tab
+//!   displays afterwards, and invokes with `{"reload": true}` on the first poll after the
+//!   page (re)loaded. A failed poll leaves the display as it was.
+
+mod documented;
+mod naive;
+mod reference;
+pub mod server;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{bad_action, ClientCtx, ClientFuture, ScenarioLogic};
+use crate::backend::{filter, AuthApi, Backend, DbError, ReadFrom, Request};
+use crate::check::{progress, FinalState, Verdict};
+use crate::error::Result;
+use crate::history::History;
+use crate::plan::{ClientScript, Workload};
+use crate::rng::SimRng;
+use crate::scenario::{parse_workload, Scenario};
+use crate::sim::client::{SimAuth, SimBackend};
+use crate::store::{Store, TableDef};
+pub use workload::ProgressWorkload;
+
+/// The stories table.
+pub const TABLE: &str = "stories";
+/// The one story being generated.
+pub const STORY: &str = "s1";
+/// The progress column.
+pub const COLUMN: &str = "generation_progress";
+/// Progress of a finished story.
+pub const DONE: u64 = 100;
+/// Added to a write's op id for the generator's read-back.
+pub const VERIFY_OP: u32 = 1_000_000;
+/// Poll op ids start here and count up per tab, so they never meet planned ids.
+pub const POLL_OP: u32 = 2_000_000;
+
+/// One planned action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// The generator finished a step and records the story's progress.
+    Write {
+        /// The new progress, 0 to 100.
+        progress: u64,
+    },
+    /// A tab opens (or the user reloads it): the page starts from nothing in memory and
+    /// polls every `poll_ms` until it shows 100 or the next planned action is due.
+    Open {
+        /// Polling interval.
+        poll_ms: u64,
+    },
+}
+
+/// The three variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Every status read goes to whatever the load balancer picks.
+    Naive,
+    /// The seed document's fix: retry while the read is below `expectedProgress`.
+    Documented,
+    /// Session consistency: reads must come from a host that replayed what was seen.
+    Reference,
+}
+
+impl Variant {
+    /// Names of the variants.
+    pub const NAMES: [&'static str; 3] = ["naive", "documented", "reference"];
+
+    /// The variant called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "naive" => Some(Variant::Naive),
+            "documented" => Some(Variant::Documented),
+            "reference" => Some(Variant::Reference),
+            _ => None,
+        }
+    }
+}
+
+/// What a tab keeps between polls.
+#[derive(Debug, Clone, Default)]
+pub struct Tab {
+    /// Page memory (component state): lost when the page reloads.
+    pub shown: Option<u64>,
+    /// sessionStorage: survives a reload of the same tab. Only the reference uses it,
+    /// for the highest LSN the tab has read at.
+    pub session_lsn: u64,
+    /// Polls made so far, for op ids.
+    pub polls: u32,
+    /// True until the first poll of the current page load.
+    pub fresh: bool,
+}
+
+impl Tab {
+    /// The page (re)loads: memory is gone, sessionStorage stays.
+    pub fn reload(&mut self) {
+        self.shown = None;
+        self.fresh = true;
+    }
+
+    /// Starts the next poll: its op id and its invoke value.
+    fn next_poll(&mut self) -> (u32, Value) {
+        self.polls += 1;
+        let value = json!({"reload": self.fresh});
+        self.fresh = false;
+        (POLL_OP + self.polls, value)
+    }
+}
+
+/// The story-progress logic.
+#[derive(Debug, Clone)]
+pub struct StoryProgress {
+    workload: ProgressWorkload,
+}
+
+impl StoryProgress {
+    /// Reads and validates the scenario's `[workload]`.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
+        let workload: ProgressWorkload = parse_workload(scenario)?;
+        workload.validate(scenario)?;
+        Ok(Self { workload })
+    }
+}
+
+impl ScenarioLogic for StoryProgress {
+    fn name(&self) -> &'static str {
+        "story_progress"
+    }
+
+    fn variants(&self) -> &'static [&'static str] {
+        &Variant::NAMES
+    }
+
+    fn invariants(&self) -> &'static [&'static str] {
+        &[
+            progress::MONOTONIC_PROGRESS,
+            progress::READ_YOUR_WRITES,
+            progress::EVENTUALLY_COMPLETE,
+        ]
+    }
+
+    fn workload(
+        &self,
+        rng: SimRng,
+        safety_ms: u64,
+        knobs: &mut BTreeMap<String, Value>,
+    ) -> Result<Workload> {
+        Ok(self.workload.generate(rng, safety_ms, knobs))
+    }
+
+    fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
+        store.create_table(TableDef::new(TABLE));
+        store.register(
+            "update_story_progress_monotonic",
+            server::update_story_progress_monotonic,
+        );
+        store.insert_setup(TABLE, setup)
+    }
+
+    fn client(
+        &self,
+        variant: &str,
+        ctx: ClientCtx<SimBackend, SimAuth>,
+        script: ClientScript,
+    ) -> ClientFuture {
+        match Variant::named(variant) {
+            Some(v) => {
+                Box::pin(async move { run_client(v, &ctx, script).await.map_err(Into::into) })
+            }
+            None => {
+                let msg = format!("story_progress has no variant `{variant}`");
+                Box::pin(async move { Err(msg.into()) })
+            }
+        }
+    }
+
+    fn check(&self, invariant: &str, history: &History, _state: &FinalState) -> Verdict {
+        match invariant {
+            progress::MONOTONIC_PROGRESS => progress::monotonic_progress(history),
+            progress::READ_YOUR_WRITES => progress::read_your_writes(history),
+            progress::EVENTUALLY_COMPLETE => progress::eventually_complete(history, DONE),
+            other => Verdict::violated(
+                other,
+                format!("story_progress cannot check `{other}`"),
+                vec![],
+            ),
+        }
+    }
+}
+
+/// Runs a generator's or a tab's script with one variant's code; generic over the
+/// backend so the same code can run against PostgreSQL with a streaming replica.
+pub async fn run_client<B: Backend, A: AuthApi>(
+    variant: Variant,
+    ctx: &ClientCtx<B, A>,
+    script: ClientScript,
+) -> Result<(), String> {
+    let mut tab = Tab::default();
+    let mut session_lsn = 0u64;
+    let actions = script
+        .ops
+        .iter()
+        .map(|p| serde_json::from_value::<Action>(p.action.clone()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad_action("story_progress", e).to_string())?;
+    for (i, (planned, action)) in script.ops.iter().zip(actions).enumerate() {
+        let now = ctx.now_ms();
+        if planned.at_ms > now {
+            ctx.sleep_ms(planned.at_ms - now).await;
+        }
+        match action {
+            Action::Write { progress } => {
+                let op = planned.id;
+                match variant {
+                    Variant::Naive => naive::write(ctx, op, progress).await,
+                    Variant::Documented => documented::write(ctx, op, progress).await,
+                    Variant::Reference => {
+                        reference::write(ctx, &mut session_lsn, op, progress).await
+                    }
+                }
+            }
+            Action::Open { poll_ms } => {
+                let next_at = script.ops.get(i + 1).map(|p| p.at_ms);
+                tab.reload();
+                loop {
+                    match variant {
+                        Variant::Naive => naive::poll(ctx, &mut tab).await,
+                        Variant::Documented => documented::poll(ctx, &mut tab).await,
+                        Variant::Reference => reference::poll(ctx, &mut tab).await,
+                    }
+                    // A finished story stops the page's polling timer.
+                    if tab.shown == Some(DONE) {
+                        break;
+                    }
+                    if next_at.is_some_and(|at| ctx.now_ms() + poll_ms >= at) {
+                        break;
+                    }
+                    ctx.sleep_ms(poll_ms).await;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The story's status as one host saw it.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// Its progress.
+    pub progress: u64,
+    /// The host that answered.
+    pub host: String,
+    /// The LSN that host had applied.
+    pub lsn: Option<u64>,
+}
+
+/// `select * from stories where id = 's1'`, routed as `from` says.
+pub async fn read_status<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    from: ReadFrom,
+) -> std::result::Result<Status, DbError> {
+    let served = ctx
+        .read(Request::select(TABLE, filter([("id", json!(STORY))])), from)
+        .await?;
+    let row = served
+        .response
+        .rows()
+        .into_iter()
+        .next()
+        .ok_or_else(|| DbError::sql("P0002", "story not found"))?;
+    Ok(Status {
+        progress: row.get(COLUMN).and_then(Value::as_u64).unwrap_or(0),
+        host: served.host,
+        lsn: served.lsn,
+    })
+}
+
+/// A poll's ok value: what was read, where, and what the tab shows now.
+fn poll_value(s: &Status, shown: u64, attempts: u32) -> Value {
+    json!({"read": s.progress, "host": s.host, "shown": shown, "attempts": attempts})
+}
+
+/// A failed poll's value: the display did not change.
+fn unchanged(tab: &Tab) -> Value {
+    json!({"shown": tab.shown})
+}
