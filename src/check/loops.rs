@@ -104,8 +104,8 @@ pub fn no_duplicate_rows(history: &History, rows: &[Row]) -> Verdict {
         "saves of it ran at the same time, each looked for an existing row, found none and \
          inserted one"
     } else {
-        "an insert whose answer never came back had committed, and a later attempt found \
-         nothing yet and inserted again"
+        "an insert that outlived its save's timeout landed after a later save had looked \
+         for the row and found nothing"
     };
     Verdict::violated(
         NO_DUPLICATE_ROWS,
