@@ -2,7 +2,7 @@
 //! the data-sync and locking logic apps write against Postgres-backed platforms.
 //!
 //! ```text
-//! scenario.toml --(seed)--> plan --> world (turmoil: store, auth, clients running a variant)
+//! scenario.toml --(seed)--> plan --> world (turmoil: store, replicas, auth, clients running a variant)
 //!                                       |  nemesis applies fault events at their times
 //!                                       v
 //!                         history + final state (read after the liveness phase)
