@@ -40,6 +40,10 @@ impl AsyncSingleFlight {
 
     /// A token valid at `now`; at most one `refresh` runs at a time, and its failure
     /// reaches every task that waited for it.
+    ///
+    /// `now` is read again when the refresh returns, so a simulated clock that moved while
+    /// the request was held is honoured: a token already expired by then is an error, not
+    /// a token.
     pub async fn get<F, Fut>(
         &self,
         now: impl Fn() -> u64,
@@ -60,9 +64,20 @@ impl AsyncSingleFlight {
                     let Some(f) = refresh.take() else {
                         return Err(RefreshError("refreshed token expired at once".into()));
                     };
-                    let result = f().await;
-                    self.core.complete(result.clone());
-                    self.done.notify_waiters();
+                    let flight = Flight {
+                        owner: self,
+                        landed: false,
+                    };
+                    let result = match f().await {
+                        // A response held in the network can arrive after the token it
+                        // carries has expired; handing that out would only earn a 401.
+                        Ok(token) if token.expires_at <= now() => Err(RefreshError(format!(
+                            "the refreshed token expired at {} ms, before it arrived",
+                            token.expires_at
+                        ))),
+                        other => other,
+                    };
+                    flight.land(result.clone());
                     return result;
                 }
                 Claim::Wait(gen) => {
@@ -76,7 +91,38 @@ impl AsyncSingleFlight {
     }
 }
 
-#[cfg(test)]
+/// The one refresh in flight, owned by the task that claimed it.
+///
+/// If that task is dropped mid-refresh (a timeout, a `select!`, a closed tab), nobody would
+/// ever complete the claim and every later caller would wait forever; dropping the flight
+/// ends it with an error instead. The refresh token may already be spent at the server, so
+/// an error, not a silent retry, is the honest outcome.
+struct Flight<'a> {
+    owner: &'a AsyncSingleFlight,
+    landed: bool,
+}
+
+impl Flight<'_> {
+    fn land(mut self, result: Result<Token, RefreshError>) {
+        self.landed = true;
+        self.owner.core.complete(result);
+        self.owner.done.notify_waiters();
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        if !self.landed {
+            self.owner
+                .core
+                .complete(Err(RefreshError("the refresh was abandoned".into())));
+            self.owner.done.notify_waiters();
+        }
+    }
+}
+
+// Under `--cfg loom` the core's locks are loom's, which only work inside a model.
+#[cfg(all(test, not(loom)))]
 mod tests {
     use std::cell::Cell;
     use std::rc::Rc;
