@@ -1,9 +1,9 @@
 //! What the tabs of one browser share: its storage (the session, loops kept locally, the
 //! reference's outbox) and the signals between tabs and the outbox worker.
 
+use crate::client::sync::Arc;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::sync::Notify;
