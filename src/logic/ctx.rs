@@ -294,6 +294,15 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
         (self.recorder.clock)() / 1000
     }
 
+    /// Sleeps until `at_ms` since the run started (at once if that time has passed): a
+    /// planned operation starts at its time, or later if the client was still busy.
+    pub async fn wait_until(&self, at_ms: u64) {
+        let now = self.now_ms();
+        if at_ms > now {
+            self.sleep_ms(at_ms - now).await;
+        }
+    }
+
     /// Sleeps for simulated milliseconds.
     pub async fn sleep_ms(&self, ms: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;

@@ -251,6 +251,18 @@ impl Scenario {
             .unwrap_or_default()
     }
 
+    /// Checks `[workload]` knobs: the first `(key, ok)` pair that is not ok becomes an
+    /// input error pointing at that key.
+    pub fn check_workload(&self, checks: &[(&str, bool)]) -> Result<()> {
+        match checks.iter().find(|(_, ok)| !ok) {
+            Some((key, _)) => Err(self.error_near(
+                key,
+                format!("`workload.{key}`: expected an ordered range within its limits"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// An input error pointing at the first occurrence of `needle` in the file (or its top).
     pub fn error_near(&self, needle: &str, message: String) -> Error {
         let offset = self.text.find(needle).unwrap_or(0);

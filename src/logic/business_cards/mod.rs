@@ -201,10 +201,7 @@ pub async fn run_client<L: CardsLogic, B: Backend, A: AuthApi>(
     script: ClientScript,
 ) -> Result<(), String> {
     for planned in script.ops {
-        let now = ctx.now_ms();
-        if planned.at_ms > now {
-            ctx.sleep_ms(planned.at_ms - now).await;
-        }
+        ctx.wait_until(planned.at_ms).await;
         let action: Action = serde_json::from_value(planned.action)
             .map_err(|e| bad_action("business_cards", e).to_string())?;
         let id = planned.id;

@@ -81,14 +81,7 @@ impl CardsWorkload {
                     && self.fields_per_edit.bounds().1 <= FIELDS.len() as u64,
             ),
         ];
-        for (key, ok) in ranges {
-            if !ok {
-                return Err(scenario.error_near(
-                    key,
-                    format!("`workload.{key}`: expected an ordered range within its limits"),
-                ));
-            }
-        }
+        scenario.check_workload(&ranges)?;
         if self.names.is_empty() || self.names.iter().any(|n| slugify(n).is_empty()) {
             return Err(scenario.error_near(
                 "names",

@@ -198,10 +198,7 @@ pub async fn run_client<L: ChatLogic, B: Backend, A: AuthApi>(
         *local.version.borrow_mut() = row.1;
     }
     for planned in script.ops {
-        let now = ctx.now_ms();
-        if planned.at_ms > now {
-            ctx.sleep_ms(planned.at_ms - now).await;
-        }
+        ctx.wait_until(planned.at_ms).await;
         let action: Action = serde_json::from_value(planned.action)
             .map_err(|e| bad_action("chat_persistence", e).to_string())?;
         match action {

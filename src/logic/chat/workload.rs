@@ -55,14 +55,7 @@ impl ChatWorkload {
             ("away_ms", self.away_ms.is_ordered()),
             ("gap_ms", self.gap_ms.is_ordered()),
         ];
-        for (key, ok) in checks {
-            if !ok {
-                return Err(scenario.error_near(
-                    key,
-                    format!("`workload.{key}`: expected an ordered range within its limits"),
-                ));
-            }
-        }
+        scenario.check_workload(&checks)?;
         Ok(())
     }
 

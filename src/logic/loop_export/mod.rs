@@ -233,10 +233,7 @@ async fn run_tab<B: Backend, A: AuthApi>(
 ) {
     let tab = tab::Tab::new(format!("tab-{n}"));
     for (id, at_ms, action) in ops {
-        let now = ctx.now_ms();
-        if at_ms > now {
-            ctx.sleep_ms(at_ms - now).await;
-        }
+        ctx.wait_until(at_ms).await;
         let Action::Save {
             video,
             loop_id,

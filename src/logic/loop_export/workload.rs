@@ -66,14 +66,7 @@ impl LoopWorkload {
             ("double_submit", share(&self.double_submit)),
             ("gap_ms", self.gap_ms.is_ordered()),
         ];
-        for (key, ok) in checks {
-            if !ok {
-                return Err(scenario.error_near(
-                    key,
-                    format!("`workload.{key}`: expected an ordered range within its limits"),
-                ));
-            }
-        }
+        scenario.check_workload(&checks)?;
         Ok(())
     }
 

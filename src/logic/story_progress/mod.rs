@@ -216,10 +216,7 @@ pub async fn run_client<B: Backend, A: AuthApi>(
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| bad_action("story_progress", e).to_string())?;
     for (i, (planned, action)) in script.ops.iter().zip(actions).enumerate() {
-        let now = ctx.now_ms();
-        if planned.at_ms > now {
-            ctx.sleep_ms(planned.at_ms - now).await;
-        }
+        ctx.wait_until(planned.at_ms).await;
         match action {
             Action::Write { progress } => {
                 let op = planned.id;

@@ -57,14 +57,7 @@ impl ProgressWorkload {
             ),
             ("reloads", self.reloads.is_ordered()),
         ];
-        for (key, ok) in checks {
-            if !ok {
-                return Err(scenario.error_near(
-                    key,
-                    format!("`workload.{key}`: expected an ordered range within its limits"),
-                ));
-            }
-        }
+        scenario.check_workload(&checks)?;
         Ok(())
     }
 
