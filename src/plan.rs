@@ -210,6 +210,25 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// The fault's verb, as histories and timelines name it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Fault::Partition { .. } => "partition",
+            Fault::Repair { .. } => "repair",
+            Fault::PartitionOneway { .. } => "partition_oneway",
+            Fault::RepairOneway { .. } => "repair_oneway",
+            Fault::Hold { .. } => "hold",
+            Fault::Release { .. } => "release",
+            Fault::Slow { .. } => "slow",
+            Fault::Restore { .. } => "restore",
+            Fault::RevokeSessions { .. } => "revoke_sessions",
+            Fault::ReplicaLag { .. } => "replica_lag",
+            Fault::ReplicaRestore { .. } => "replica_restore",
+        }
+    }
+}
+
 impl Plan {
     /// Derives the plan for `seed` (the plan does not depend on the variant, so every
     /// variant faces the same workload and faults).

@@ -13,12 +13,12 @@ use std::pin::Pin;
 use serde_json::Value;
 
 use crate::check::{FinalState, Verdict};
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::History;
 use crate::plan::{ClientScript, Workload};
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
-use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::Store;
 pub use ctx::{ClientCtx, OpScope, Recorder};
 
@@ -42,11 +42,21 @@ pub trait ScenarioLogic {
     ) -> Result<Workload>;
     /// Creates the variant's schema and functions, and the initial rows.
     fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()>;
+    /// Which of the logic's migrations `variant` runs against: names the variant's SQL
+    /// file in `sql/LOGIC/` and says which table gets the plan's setup rows. Users' own
+    /// logic picks one of the built-in schemas.
+    fn schema_of(&self, variant: &str) -> String {
+        variant.to_string()
+    }
+    /// The table a plan's `setup` rows go into, if any.
+    fn setup_table(&self) -> Option<&'static str> {
+        None
+    }
     /// The software of one client host.
     fn client(
         &self,
         variant: &str,
-        ctx: ClientCtx<SimBackend, SimAuth>,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
         script: ClientScript,
     ) -> ClientFuture;
     /// Checks one invariant.

@@ -12,6 +12,7 @@ use super::net::now_us;
 use super::replication::{self, ReplicaHost};
 use super::servers::{serve_auth, serve_replica, serve_store};
 use crate::check::FinalState;
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::{EntryType, History};
 use crate::logic::{ClientCtx, Recorder, ScenarioLogic};
@@ -86,12 +87,12 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         let ctx = ClientCtx::new(
             script.name.clone(),
             script.user.clone(),
-            SimBackend {
+            AnyBackend::Sim(SimBackend {
                 timeout,
                 replicas: replica_names.clone(),
                 balancer: RefCell::new(clients_rng.fork(&script.name).fork("balancer")),
-            },
-            SimAuth { timeout },
+            }),
+            AnyAuth::Sim(SimAuth { timeout }),
             clients_rng.fork(&script.name),
             recorder.clone(),
         );
@@ -128,7 +129,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
             apply(&sim, plan, &auth, fault, &mut active);
             record_fault(
                 now_us,
-                verb(fault),
+                fault.verb(),
                 serde_json::to_value(fault).unwrap_or(Value::Null),
             );
             next_fault += 1;
@@ -178,22 +179,6 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
             clients_finished: finished,
         },
     })
-}
-
-fn verb(fault: &Fault) -> &'static str {
-    match fault {
-        Fault::Partition { .. } => "partition",
-        Fault::Repair { .. } => "repair",
-        Fault::PartitionOneway { .. } => "partition_oneway",
-        Fault::RepairOneway { .. } => "repair_oneway",
-        Fault::Hold { .. } => "hold",
-        Fault::Release { .. } => "release",
-        Fault::Slow { .. } => "slow",
-        Fault::Restore { .. } => "restore",
-        Fault::RevokeSessions { .. } => "revoke_sessions",
-        Fault::ReplicaLag { .. } => "replica_lag",
-        Fault::ReplicaRestore { .. } => "replica_restore",
-    }
 }
 
 fn apply(

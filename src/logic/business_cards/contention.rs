@@ -10,12 +10,12 @@ use super::{server, TABLE};
 use crate::backend::{filter, AuthApi, Backend, DbError, Request};
 use crate::check::{FinalState, Verdict};
 use crate::client::retry::{Backoff, RetryPolicy};
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::Result;
 use crate::history::History;
 use crate::logic::{ClientCtx, ClientFuture, ScenarioLogic};
 use crate::plan::{ClientScript, PlannedOp, Workload};
 use crate::rng::SimRng;
-use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
 
 /// Attempts after which a client gives up, so "no backoff" at high contention still ends.
@@ -90,7 +90,7 @@ impl ScenarioLogic for Contention {
     fn client(
         &self,
         variant: &str,
-        ctx: ClientCtx<SimBackend, SimAuth>,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
         script: ClientScript,
     ) -> ClientFuture {
         let policy = RetryPolicy {

@@ -23,12 +23,12 @@ use serde_json::{json, Map, Value};
 use super::{bad_action, ClientCtx, ClientFuture, ScenarioLogic};
 use crate::backend::{AuthApi, Backend, Row};
 use crate::check::{duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::Result;
 use crate::history::History;
 use crate::plan::{ClientScript, Workload};
 use crate::rng::SimRng;
 use crate::scenario::{parse_workload, Scenario};
-use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
 pub use api::{Builtin, CardsLogic};
 pub use workload::CardsWorkload;
@@ -132,6 +132,14 @@ impl<L: CardsLogic> ScenarioLogic for BusinessCards<L> {
         Ok(self.workload.generate(rng, safety_ms, knobs))
     }
 
+    fn schema_of(&self, variant: &str) -> String {
+        self.schema(variant).to_string()
+    }
+
+    fn setup_table(&self) -> Option<&'static str> {
+        Some(TABLE)
+    }
+
     fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
         // The version trigger exists for every variant so acknowledged writes can be
         // ordered; only the constraints the fixes added differ.
@@ -157,7 +165,7 @@ impl<L: CardsLogic> ScenarioLogic for BusinessCards<L> {
     fn client(
         &self,
         variant: &str,
-        ctx: ClientCtx<SimBackend, SimAuth>,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
         script: ClientScript,
     ) -> ClientFuture {
         match (&self.custom, Builtin::named(variant)) {

@@ -24,12 +24,12 @@ use serde_json::{json, Value};
 use super::{bad_action, ClientCtx, ClientFuture, ScenarioLogic};
 use crate::backend::{filter, AuthApi, Backend, DbError, Request};
 use crate::check::{chat, FinalState, Verdict};
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::Result;
 use crate::history::History;
 use crate::plan::{ClientScript, Workload};
 use crate::rng::SimRng;
 use crate::scenario::{parse_workload, Scenario};
-use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
 pub use api::{BuiltinChat, ChatLogic};
 pub use workload::ChatWorkload;
@@ -143,7 +143,7 @@ impl<L: ChatLogic> ScenarioLogic for Chat<L> {
     fn client(
         &self,
         variant: &str,
-        ctx: ClientCtx<SimBackend, SimAuth>,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
         script: ClientScript,
     ) -> ClientFuture {
         match (&self.custom, BuiltinChat::named(variant)) {

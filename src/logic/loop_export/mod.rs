@@ -32,12 +32,12 @@ use serde_json::{json, Value};
 use super::{bad_action, ClientCtx, ClientFuture, ScenarioLogic};
 use crate::backend::{row, AuthApi, Backend, Row};
 use crate::check::{loops, FinalState, Verdict};
+use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::Result;
 use crate::history::History;
 use crate::plan::{ClientScript, Workload};
 use crate::rng::SimRng;
 use crate::scenario::{parse_workload, Scenario};
-use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::{Store, TableDef};
 pub use browser::Browser;
 pub use workload::LoopWorkload;
@@ -165,7 +165,7 @@ impl ScenarioLogic for LoopExport {
     fn client(
         &self,
         variant: &str,
-        ctx: ClientCtx<SimBackend, SimAuth>,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
         script: ClientScript,
     ) -> ClientFuture {
         let variant = variant.to_string();

@@ -1,0 +1,1 @@
+-- naive: the original schema has no unique constraints at all.

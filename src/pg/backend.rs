@@ -1,0 +1,172 @@
+//! [`Backend`] over a PostgreSQL schema and [`AuthApi`] in the harness's own process.
+//!
+//! Each request is one auto-committed statement on a pooled connection that runs through
+//! the client's fault proxy. Outcomes are classified as on the simulated network: no
+//! connection means the request certainly did not commit (`Unreachable`); silence or a
+//! dropped connection after it was sent means it may have (`Timeout`, recorded as `info`).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row as _};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::proxy::LinkState;
+use super::sql::{statement, Catalog, Statement};
+use crate::backend::{AuthApi, Backend, DbError, Request, Response};
+use crate::store::auth::{AuthService, Claims, Session};
+
+/// Milliseconds since the run started, on the wall clock.
+pub type Clock = Rc<dyn Fn() -> u64>;
+
+/// One client's data API on PostgreSQL.
+pub struct PgBackend {
+    /// Connections through this client's proxy.
+    pub pool: PgPool,
+    /// The run schema's tables.
+    pub catalog: Rc<Catalog>,
+    /// The run's clock, for checking access tokens as the API gateway would.
+    pub clock: Clock,
+    /// How long the client waits for an answer.
+    pub timeout: Duration,
+    /// Statements PostgreSQL refused, by SQLSTATE, shared by every client of the run.
+    pub errors: Rc<RefCell<BTreeMap<String, u64>>>,
+}
+
+impl PgBackend {
+    async fn execute(&self, st: &Statement) -> Result<Response, DbError> {
+        let started = Instant::now();
+        let mut conn = match tokio::time::timeout(self.timeout, self.pool.acquire()).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(DbError::Unreachable(e.to_string())),
+            Err(_) => {
+                return Err(DbError::Unreachable(format!(
+                    "no connection within {} ms",
+                    self.timeout.as_millis()
+                )))
+            }
+        };
+        let mut query = sqlx::query(&st.sql);
+        for p in &st.params {
+            query = query.bind(Json(p));
+        }
+        let left = self.timeout.saturating_sub(started.elapsed());
+        let waited = || started.elapsed().as_millis() as u64;
+        let rows: Vec<PgRow> = match tokio::time::timeout(left, query.fetch_all(&mut *conn)).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(sqlx::Error::Database(e))) => {
+                let code = e
+                    .code()
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "XX000".into());
+                *self.errors.borrow_mut().entry(code.clone()).or_default() += 1;
+                return Err(DbError::sql(&code, e.message()));
+            }
+            // The request was sent and the connection broke: it may have committed. The
+            // connection is not returned to the pool in whatever state it is in.
+            Ok(Err(_)) | Err(_) => {
+                drop(conn.detach());
+                return Err(DbError::Timeout(waited()));
+            }
+        };
+        let mut values = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let v: Option<Json<Value>> = row
+                .try_get(0)
+                .map_err(|e| DbError::sql("XX000", format!("undecodable answer: {e}")))?;
+            values.push(v.map(|j| j.0).unwrap_or(Value::Null));
+        }
+        if st.is_rpc {
+            return Ok(Response::Value(values.pop().unwrap_or(Value::Null)));
+        }
+        Ok(Response::Rows(
+            values
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Backend for PgBackend {
+    async fn call(&self, token: &str, request: Request) -> Result<Response, DbError> {
+        Claims::verify(token, (self.clock)()).map_err(DbError::Unauthorized)?;
+        let st = statement(&self.catalog, &request)?;
+        self.execute(&st).await
+    }
+}
+
+/// The auth service, shared by a run's clients, each reaching it over its own link.
+pub struct LocalAuth {
+    /// The service.
+    pub service: Rc<RefCell<AuthService>>,
+    /// The run's clock.
+    pub clock: Clock,
+    /// This client's link to auth, as the plan's faults set it.
+    pub link: watch::Receiver<LinkState>,
+    /// How long the client waits for an answer.
+    pub timeout: Duration,
+}
+
+impl LocalAuth {
+    /// Runs `f` against the service the way a request over the link would: a held link
+    /// delays it, a cut request never arrives, a cut answer is lost after the service
+    /// acted (a refresh token rotated that the client never learns of).
+    async fn ask<T>(
+        &self,
+        f: impl FnOnce(&mut AuthService, u64) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let started = Instant::now();
+        let mut link = self.link.clone();
+        let waited = tokio::time::timeout(self.timeout, async {
+            while link.borrow_and_update().held {
+                if link.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        if waited.is_err() {
+            return Err(DbError::Unreachable("auth held past the timeout".into()));
+        }
+        let state = link.borrow().clone();
+        if state.drop_up {
+            return Err(DbError::Unreachable("auth unreachable".into()));
+        }
+        if state.slow_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(state.slow_ms)).await;
+        }
+        let out = {
+            let mut service = self.service.borrow_mut();
+            f(&mut service, (self.clock)())
+        };
+        if state.drop_down {
+            tokio::time::sleep(self.timeout.saturating_sub(started.elapsed())).await;
+            return Err(DbError::Timeout(self.timeout.as_millis() as u64));
+        }
+        out
+    }
+}
+
+impl AuthApi for LocalAuth {
+    async fn sign_in(&self, user: &str) -> Result<Session, DbError> {
+        self.ask(|s, now| Ok(s.sign_in(user, now))).await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Session, DbError> {
+        self.ask(|s, now| {
+            s.refresh(refresh_token, now)
+                .map_err(|e| DbError::Unauthorized(e.to_string()))
+        })
+        .await
+    }
+}
