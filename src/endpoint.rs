@@ -10,6 +10,9 @@ use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::auth::Session;
 
 /// A client's data API.
+// One per client, built once and never moved on a hot path: boxing the simulated variant
+// would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyBackend {
     /// The simulated store, through the simulated network.
     Sim(SimBackend),
