@@ -146,6 +146,7 @@ impl Harness {
                     Ok(Loaded {
                         scenario: scenario.clone(),
                         logic: factory(scenario)?,
+                        target: crate::runner::Target::Sim,
                     })
                 }
             }

@@ -20,6 +20,18 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// Its logic.
     pub logic: Box<dyn ScenarioLogic>,
+    /// Where runs happen.
+    pub target: Target,
+}
+
+/// Where a run's logic meets its database.
+#[derive(Debug, Clone, Default)]
+pub enum Target {
+    /// The simulated world: deterministic, no database needed.
+    #[default]
+    Sim,
+    /// A real PostgreSQL, one fresh schema per run, on the wall clock.
+    Postgres(Box<crate::pg::PgTarget>),
 }
 
 /// The outcome of one (variant, seed).
@@ -54,13 +66,41 @@ impl Loaded {
     /// Validates the scenario against its logic.
     pub fn new(scenario: Scenario) -> Result<Self> {
         let logic = logic::build(&scenario)?;
-        Ok(Self { scenario, logic })
+        Ok(Self {
+            scenario,
+            logic,
+            target: Target::Sim,
+        })
     }
 
     /// Loads a scenario file, or `scenarios/NAME.toml` when given a bare name.
     pub fn load(arg: &str) -> Result<Self> {
         let path = resolve(arg);
         Self::new(Scenario::load(&path)?)
+    }
+
+    /// Runs on `target` from now on; refuses a logic without a PostgreSQL mode.
+    pub fn with_target(mut self, target: Target) -> Result<Self> {
+        if matches!(target, Target::Postgres(_))
+            && !crate::pg::files::supported().contains(&self.logic.name())
+        {
+            return Err(Error::Usage(format!(
+                "scenario {} (logic `{}`) has no PostgreSQL mode yet; these logics do: {}",
+                self.scenario.file.name,
+                self.logic.name(),
+                crate::pg::files::supported().join(", ")
+            )));
+        }
+        self.target = target;
+        Ok(self)
+    }
+
+    /// Runs `plan` on this scenario's target.
+    pub fn run(&self, plan: &Plan) -> Result<RunOutput> {
+        match &self.target {
+            Target::Sim => run_plan(plan, self.logic.as_ref()),
+            Target::Postgres(t) => crate::pg::run_plan_pg(plan, self.logic.as_ref(), t),
+        }
     }
 
     /// Variants the scenario runs.
@@ -102,7 +142,7 @@ impl Loaded {
         }
         self.check_variant(&plan.variant)?;
         let started = Instant::now();
-        let out = run_plan(plan, self.logic.as_ref())?;
+        let out = self.run(plan)?;
         let verdicts = self
             .invariants()
             .iter()
@@ -123,7 +163,7 @@ impl Loaded {
 
     /// Runs a plan and checks only `invariant`: true when it is violated (for shrinking).
     pub fn violates(&self, plan: &Plan, invariant: &str) -> Result<bool> {
-        let out = run_plan(plan, self.logic.as_ref())?;
+        let out = self.run(plan)?;
         Ok(!self
             .logic
             .check(invariant, &out.history, &out.state)

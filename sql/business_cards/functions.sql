@@ -52,7 +52,9 @@ declare
   found_card business_cards;
 begin
   for attempt in 1..3 loop
-    select * into found_card from business_cards where form_id = args ->> 'form_id';
+    -- Without a unique form_id (the naive schema) several rows may match: the oldest.
+    select * into found_card from business_cards where form_id = args ->> 'form_id'
+      order by id limit 1;
     if found then
       return jsonb_build_object('id', found_card.id, 'slug', found_card.slug,
                                 'name', found_card.name, 'existing', true);

@@ -11,7 +11,7 @@ use crate::report::text;
 mod replay;
 mod run;
 
-use crate::runner::Loaded;
+use crate::runner::{Loaded, Target};
 use replay::{replay, shrink_cmd};
 use run::{run, RunOpts};
 
@@ -47,9 +47,13 @@ pub enum Command {
         /// Run exactly this seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Where the logic runs; only `sim` exists in this build.
+        /// Where the logic runs: `sim` (the simulated world) or `postgres` (the database
+        /// in DATABASE_URL, through fault proxies).
         #[arg(long, default_value = "sim")]
         backend: String,
+        /// With `--backend postgres`: use the database even if its name lacks `test`.
+        #[arg(long)]
+        allow_any_database: bool,
         /// Worker threads (one simulation per thread); default: every core.
         #[arg(long)]
         jobs: Option<usize>,
@@ -139,6 +143,13 @@ pub enum Command {
         /// Write a self-contained HTML timeline to this file.
         #[arg(long)]
         timeline: Option<PathBuf>,
+        /// `sim` or `postgres` (reruns the plan's workload and faults on the database in
+        /// DATABASE_URL; the interleaving follows the wall clock).
+        #[arg(long, default_value = "sim")]
+        backend: String,
+        /// With `--backend postgres`: use the database even if its name lacks `test`.
+        #[arg(long)]
+        allow_any_database: bool,
     },
 }
 
@@ -169,6 +180,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
             seeds,
             seed,
             backend,
+            allow_any_database,
             jobs,
             json,
             no_shrink,
@@ -182,10 +194,14 @@ pub fn execute(cli: Cli) -> Result<bool> {
                 .map(|s| crate::report::summary::parse_shard(&s))
                 .transpose()
                 .map_err(Error::Usage)?;
-            if backend != "sim" {
-                return Err(Error::Usage(format!(
-                    "backend `{backend}` is not available in this build; expected `sim`"
-                )));
+            let target = target_of(&backend, allow_any_database)?;
+            let on_postgres = matches!(target, Target::Postgres(_));
+            if on_postgres && check_determinism {
+                return Err(Error::Usage(
+                    "--check-determinism needs --backend sim: a real database runs on the \
+                     wall clock, so two runs of one seed interleave differently"
+                        .into(),
+                ));
             }
             let seeds: Vec<u64> = match seed {
                 Some(s) => vec![s],
@@ -198,10 +214,13 @@ pub fn execute(cli: Cli) -> Result<bool> {
                 let opts = RunOpts {
                     jobs,
                     json,
-                    shrink: !no_shrink,
+                    // Shrinking reruns a plan hundreds of times; on the simulator that is
+                    // seconds, on a real database it would be hours.
+                    shrink: !no_shrink && !on_postgres,
                     check_determinism,
                     out_dir: out_dir.clone(),
                     shard,
+                    target: target.clone(),
                 };
                 docs.push(run(arg, &variant, &seeds, &opts)?);
             }
@@ -218,7 +237,12 @@ pub fn execute(cli: Cli) -> Result<bool> {
             history,
             plan_out,
             timeline,
-        } => replay(&target, seed, &variant, history, plan_out, timeline),
+            backend,
+            allow_any_database,
+        } => {
+            let on = target_of(&backend, allow_any_database)?;
+            replay(&target, seed, &variant, history, plan_out, timeline, on)
+        }
         Command::Report {
             action: None,
             out,
@@ -284,6 +308,19 @@ pub fn execute(cli: Cli) -> Result<bool> {
             out,
             budget,
         } => shrink_cmd(&scenario, seed, &variant, invariant, &out, budget),
+    }
+}
+
+/// The run target a `--backend` names.
+fn target_of(backend: &str, allow_any_database: bool) -> Result<Target> {
+    match backend {
+        "sim" => Ok(Target::Sim),
+        "postgres" => Ok(Target::Postgres(Box::new(crate::pg::PgTarget::from_env(
+            allow_any_database,
+        )?))),
+        other => Err(Error::Usage(format!(
+            "unknown backend `{other}`; expected `sim` or `postgres`"
+        ))),
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::report::text;
-use crate::runner::Loaded;
+use crate::runner::{Loaded, Target};
 
 pub(super) fn shrink_cmd(
     arg: &str,
@@ -70,6 +70,7 @@ pub(super) fn replay(
     history: Option<PathBuf>,
     plan_out: Option<PathBuf>,
     timeline: Option<PathBuf>,
+    on: Target,
 ) -> Result<bool> {
     let (loaded, plan, shown) = if target.ends_with(".json") {
         let plan = Plan::load(target.as_ref())?;
@@ -79,13 +80,13 @@ pub(super) fn replay(
             .clone()
             .filter(|p| std::path::Path::new(p).exists())
             .unwrap_or_else(|| plan.scenario.clone());
-        let loaded = Loaded::load(&source)?;
+        let loaded = Loaded::load(&source)?.with_target(on)?;
         let shown = target.to_string();
         (loaded, plan, shown)
     } else {
         let seed =
             seed.ok_or_else(|| Error::Usage("replay of a scenario needs --seed S".into()))?;
-        let loaded = Loaded::load(target)?;
+        let loaded = Loaded::load(target)?.with_target(on)?;
         let plan = loaded.plan(variant, seed)?;
         (loaded, plan, target.to_string())
     };

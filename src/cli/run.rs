@@ -7,7 +7,7 @@ use crate::determinism;
 use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
-use crate::runner::{run_many, Loaded, VariantSummary};
+use crate::runner::{run_many, run_many_with, Loaded, Target, VariantSummary};
 
 /// Options of `faultline run`.
 pub(super) struct RunOpts {
@@ -17,11 +17,12 @@ pub(super) struct RunOpts {
     pub(super) check_determinism: bool,
     pub(super) out_dir: PathBuf,
     pub(super) shard: Option<(usize, usize)>,
+    pub(super) target: Target,
 }
 
 pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<RunDoc> {
     let (jobs, json) = (opts.jobs, opts.json);
-    let loaded = Loaded::load(arg)?;
+    let loaded = Loaded::load(arg)?.with_target(opts.target.clone())?;
     let variants = if variant == "all" {
         loaded.variants()
     } else {
@@ -43,7 +44,8 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
         None => seeds.to_vec(),
     };
     let seeds = seeds.as_slice();
-    let (results, elapsed) = run_many(&loaded.scenario, &variants, seeds, jobs, &progress)?;
+    let make = || Loaded::new(loaded.scenario.clone())?.with_target(opts.target.clone());
+    let (results, elapsed) = run_many_with(&make, &variants, seeds, jobs, &progress)?;
     let summaries: Vec<VariantSummary> = variants
         .iter()
         .map(|v| VariantSummary::new(&loaded, v, &results))
@@ -89,6 +91,13 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
             "{}",
             text::run_report(&loaded, arg, &summaries, &results, elapsed, jobs, &shrunk)
         );
+        if matches!(opts.target, Target::Postgres(_)) {
+            println!(
+                "  backend postgres: histories follow the wall clock, so a replay (add \
+                 `--backend postgres`) reruns the same workload and faults, not the same \
+                 interleaving"
+            );
+        }
         if opts.check_determinism && divergences.is_empty() {
             println!("  determinism: every seed ran twice with identical histories");
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{PgPool, Row as _};
+use sqlx::{PgConnection, PgPool, Row as _};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -52,48 +52,79 @@ impl PgBackend {
                 )))
             }
         };
-        let mut query = sqlx::query(&st.sql);
-        for p in &st.params {
-            query = query.bind(Json(p));
-        }
         let left = self.timeout.saturating_sub(started.elapsed());
         let waited = || started.elapsed().as_millis() as u64;
-        let rows: Vec<PgRow> = match tokio::time::timeout(left, query.fetch_all(&mut *conn)).await {
-            Ok(Ok(rows)) => rows,
+        match tokio::time::timeout(left, fetch(&mut conn, st)).await {
+            Ok(Ok(rows)) => decode(rows, st.is_rpc),
             Ok(Err(sqlx::Error::Database(e))) => {
-                let code = e
-                    .code()
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "XX000".into());
-                *self.errors.borrow_mut().entry(code.clone()).or_default() += 1;
-                return Err(DbError::sql(&code, e.message()));
+                let err = database_error(e.as_ref());
+                if let DbError::Sql { code, .. } = &err {
+                    *self.errors.borrow_mut().entry(code.clone()).or_default() += 1;
+                }
+                Err(err)
             }
             // The request was sent and the connection broke: it may have committed. The
             // connection is not returned to the pool in whatever state it is in.
             Ok(Err(_)) | Err(_) => {
                 drop(conn.detach());
-                return Err(DbError::Timeout(waited()));
+                Err(DbError::Timeout(waited()))
             }
-        };
-        let mut values = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let v: Option<Json<Value>> = row
-                .try_get(0)
-                .map_err(|e| DbError::sql("XX000", format!("undecodable answer: {e}")))?;
-            values.push(v.map(|j| j.0).unwrap_or(Value::Null));
         }
-        if st.is_rpc {
-            return Ok(Response::Value(values.pop().unwrap_or(Value::Null)));
-        }
-        Ok(Response::Rows(
-            values
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Object(m) => Some(m),
-                    _ => None,
-                })
-                .collect(),
-        ))
+    }
+}
+
+async fn fetch(conn: &mut PgConnection, st: &Statement) -> Result<Vec<PgRow>, sqlx::Error> {
+    let mut query = sqlx::query(&st.sql);
+    for p in &st.params {
+        query = query.bind(Json(p));
+    }
+    query.fetch_all(conn).await
+}
+
+/// A refusal from PostgreSQL as the simulated store reports it: its SQLSTATE and message.
+pub fn database_error(e: &dyn sqlx::error::DatabaseError) -> DbError {
+    let code = e
+        .code()
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "XX000".into());
+    DbError::sql(&code, e.message())
+}
+
+/// Turns the statement's `jsonb` column into the response the simulated store gives.
+fn decode(rows: Vec<PgRow>, is_rpc: bool) -> Result<Response, DbError> {
+    let mut values = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let v: Option<Json<Value>> = row
+            .try_get(0)
+            .map_err(|e| DbError::sql("XX000", format!("undecodable answer: {e}")))?;
+        values.push(v.map(|j| j.0).unwrap_or(Value::Null));
+    }
+    if is_rpc {
+        return Ok(Response::Value(values.pop().unwrap_or(Value::Null)));
+    }
+    Ok(Response::Rows(
+        values
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+/// Runs `request` on `conn` with no faults and no timeout: for setup rows, tests and
+/// benchmarks, which talk to the database directly.
+pub async fn execute_on(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    request: &Request,
+) -> Result<Response, DbError> {
+    let st = statement(catalog, request)?;
+    match fetch(conn, &st).await {
+        Ok(rows) => decode(rows, st.is_rpc),
+        Err(sqlx::Error::Database(e)) => Err(database_error(e.as_ref())),
+        Err(e) => Err(DbError::Unreachable(e.to_string())),
     }
 }
 

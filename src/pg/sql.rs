@@ -107,10 +107,11 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// Rows of a data-modifying CTE `w`, in primary-key order.
+    /// Rows of a data-modifying CTE `w`, in primary-key order. The statement names its
+    /// table `t`, and only `t`'s columns come back (an update's `from` adds others).
     fn rows_of(&self, table: &str, modifying: String) -> Result<String, DbError> {
         Ok(format!(
-            "with w as ({modifying} returning *) select jsonb_strip_nulls(to_jsonb(w)) from w order by {}",
+            "with w as ({modifying} returning t.*) select jsonb_strip_nulls(to_jsonb(w)) from w order by {}",
             self.order(table, "w")?
         ))
     }
@@ -125,7 +126,7 @@ impl Builder<'_> {
             .collect();
         let p = self.param(Value::Object(values));
         if cols.is_empty() {
-            return Ok(format!("insert into {t} default values{tail}"));
+            return Ok(format!("insert into {t} as t default values{tail}"));
         }
         let list = cols.join(", ");
         Ok(format!(

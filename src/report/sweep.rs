@@ -86,6 +86,7 @@ fn one_run(clients: u64, policy: Backoff, seed: u64, cfg: &SweepConfig) -> Resul
             base_ms: cfg.base_ms,
             cap_ms: cfg.cap_ms,
         }),
+        target: crate::runner::Target::Sim,
     };
     let plan = loaded.plan(policy.name(), seed)?;
     let (_, out) = loaded.execute(&plan)?;

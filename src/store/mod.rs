@@ -164,7 +164,18 @@ impl Store {
         let saved = (self.tables.clone(), self.lsn, self.wal.len());
         let out = f(self, args);
         if out.is_err() {
+            // Sequences are not transactional: ids handed out stay used after a rollback.
+            let used: Vec<(String, i64)> = self
+                .tables
+                .iter()
+                .map(|(n, t)| (n.clone(), t.next_id))
+                .collect();
             self.tables = saved.0;
+            for (n, next) in used {
+                if let Some(t) = self.tables.get_mut(&n) {
+                    t.next_id = t.next_id.max(next);
+                }
+            }
             self.lsn = saved.1;
             self.wal.truncate(saved.2);
         }
@@ -196,17 +207,12 @@ impl Store {
     pub fn insert(&mut self, table: &str, mut row: Row) -> Result<Row, DbError> {
         let t = self.table_mut(table)?;
         let pk = t.def.primary_key.clone();
-        if row.get(&pk).is_none_or(Value::is_null) {
-            row.insert(pk.clone(), json!(t.next_id));
-        }
+        t.assign_key(&mut row);
         if let Some(vc) = &t.def.version_column {
             row.entry(vc.clone()).or_insert(json!(1));
         }
         let key = Key::of(&row[&pk]);
         t.check_unique(&key, &row, None)?;
-        if let Key::Int(n) = key {
-            t.next_id = t.next_id.max(n + 1);
-        }
         t.rows.insert(key.clone(), row.clone());
         self.commit(table, key, Some(row.clone()));
         Ok(row)
@@ -234,6 +240,15 @@ impl Store {
             t.check_unique(key, &row, Some(key))?;
             updated.push((key.clone(), row));
         }
+        if updated.len() > 1 {
+            // Rows changed by one statement must not clash with each other either, as
+            // PostgreSQL checks them when the statement ends.
+            let mut after = t.clone();
+            after.rows.extend(updated.iter().cloned());
+            for (key, row) in &updated {
+                after.check_unique(key, row, Some(key))?;
+            }
+        }
         // Only now that every row passed its checks does the statement take effect.
         let mut out = Vec::with_capacity(updated.len());
         for (key, row) in updated {
@@ -248,18 +263,22 @@ impl Store {
     pub fn upsert(
         &mut self,
         table: &str,
-        row: Row,
+        mut row: Row,
         on_conflict: &[String],
     ) -> Result<Row, DbError> {
-        let t = self.table(table)?;
-        let is_constraint = on_conflict == [t.def.primary_key.clone()]
-            || t.def.unique.iter().any(|u| u == on_conflict);
+        let t = self.table_mut(table)?;
+        let pk = t.def.primary_key.clone();
+        let is_constraint =
+            on_conflict == [pk.clone()] || t.def.unique.iter().any(|u| u == on_conflict);
         if !is_constraint {
             return Err(DbError::sql(
                 "42P10",
                 "there is no unique or exclusion constraint matching the ON CONFLICT specification",
             ));
         }
+        // As in PostgreSQL, the proposed row takes its serial id before the conflict is
+        // looked for, so an upsert that ends as an update still uses up an id.
+        t.assign_key(&mut row);
         let filter: Filter = on_conflict
             .iter()
             .map(|c| (c.clone(), row.get(c).cloned().unwrap_or(Value::Null)))
@@ -268,7 +287,6 @@ impl Store {
         match existing {
             None => self.insert(table, row),
             Some(old) => {
-                let pk = t.def.primary_key.clone();
                 let patch: Row = row
                     .into_iter()
                     .filter(|(c, _)| !on_conflict.contains(c) && *c != pk)

@@ -93,6 +93,24 @@ impl Table {
         }
     }
 
+    /// Gives `row` the next serial id when it has none, and moves the sequence past an
+    /// explicit integer id, both before any constraint is checked: in PostgreSQL neither
+    /// `nextval` nor our serial trigger's `setval` is undone when the insert then fails.
+    pub fn assign_key(&mut self, row: &mut Row) {
+        let pk = &self.def.primary_key;
+        match row.get(pk) {
+            None | Some(Value::Null) => {
+                row.insert(pk.clone(), Value::from(self.next_id));
+                self.next_id += 1;
+            }
+            Some(v) => {
+                if let Key::Int(n) = Key::of(v) {
+                    self.next_id = self.next_id.max(n + 1);
+                }
+            }
+        }
+    }
+
     /// Rows matching every filter.
     pub fn matching<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = (&'a Key, &'a Row)> {
         self.rows.iter().filter(move |(_, r)| matches(r, filter))

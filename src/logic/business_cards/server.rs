@@ -58,7 +58,14 @@ fn insert_card(store: &mut Store, args: &Value) -> Result<Value, DbError> {
         );
     }
     let row = store.insert(TABLE, row)?;
-    Ok(json!({"id": row["id"], "slug": row["slug"], "name": row["name"], "existing": false}))
+    Ok(card_answer(&row, false))
+}
+
+/// What the create functions answer; a column the row lacks is null (rows written by
+/// plain inserts need not have every column).
+fn card_answer(row: &Row, existing: bool) -> Value {
+    let col = |c: &str| row.get(c).cloned().unwrap_or(Value::Null);
+    json!({"id": col("id"), "slug": col("slug"), "name": col("name"), "existing": existing})
 }
 
 /// `create_business_card_atomic(user_id, name, base_slug, form_id, fields)`: slug
@@ -76,9 +83,7 @@ pub fn create_card_idempotent(store: &mut Store, args: &Value) -> Result<Value, 
         .into_iter()
         .next()
     {
-        return Ok(
-            json!({"id": row["id"], "slug": row["slug"], "name": row["name"], "existing": true}),
-        );
+        return Ok(card_answer(&row, true));
     }
     insert_card(store, args)
 }

@@ -1,0 +1,109 @@
+//! Which PostgreSQL a run uses, and the guard against running on a database that matters.
+
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+
+use crate::error::{Error, Result};
+
+/// The environment variable naming the database.
+pub const DATABASE_URL: &str = "DATABASE_URL";
+
+/// A database the harness may create schemas in.
+#[derive(Debug, Clone)]
+pub struct PgTarget {
+    /// The connection URL, as given.
+    pub url: String,
+    /// The parsed options (host, port, user, database).
+    pub options: PgConnectOptions,
+}
+
+impl PgTarget {
+    /// The database in `$DATABASE_URL`.
+    ///
+    /// Runs create and drop schemas, so a database whose name lacks `test` is refused
+    /// unless `allow_any_database` says the user meant it.
+    pub fn from_env(allow_any_database: bool) -> Result<Self> {
+        let url = std::env::var(DATABASE_URL).map_err(|_| {
+            Error::Usage(format!(
+                "--backend postgres needs {DATABASE_URL}, e.g. \
+                 postgres://postgres@127.0.0.1:55432/faultline_test \
+                 (`eval \"$(bash .ci/postgres.sh)\"` starts one)"
+            ))
+        })?;
+        Self::parse(&url, allow_any_database)
+    }
+
+    /// Parses `url` and applies the database-name guard.
+    pub fn parse(url: &str, allow_any_database: bool) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            Error::Usage(format!(
+                "{DATABASE_URL} is not a PostgreSQL URL ({e}); expected postgres://user@host:port/dbname"
+            ))
+        })?;
+        let db = options.get_database().unwrap_or_default().to_string();
+        if !allow_any_database && !db.contains("test") {
+            let shown = if db.is_empty() {
+                "(none)".to_string()
+            } else {
+                db
+            };
+            return Err(Error::Usage(format!(
+                "refusing to run on database `{shown}`: its name does not contain `test`. \
+                 faultline creates and drops schemas in the database it is given, so it only \
+                 touches databases named for testing. Point {DATABASE_URL} at one, or pass \
+                 --allow-any-database if you mean it"
+            )));
+        }
+        Ok(Self {
+            url: url.to_string(),
+            options,
+        })
+    }
+
+    /// The database's name.
+    pub fn database(&self) -> &str {
+        self.options.get_database().unwrap_or_default()
+    }
+
+    /// `host:port` of the server, for the fault proxies to forward to.
+    pub fn server_addr(&self) -> Result<std::net::SocketAddr> {
+        use std::net::ToSocketAddrs;
+        let host = self.options.get_host();
+        let port = self.options.get_port();
+        (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "cannot resolve the PostgreSQL server `{host}:{port}`; the fault proxy needs a TCP address"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_without_test_in_its_name_is_refused_and_the_reason_given() {
+        let err = PgTarget::parse("postgres://u@localhost/prod", false).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(
+            msg.contains("`prod`") && msg.contains("--allow-any-database"),
+            "{msg}"
+        );
+        assert!(PgTarget::parse("postgres://u@localhost/prod", true).is_ok());
+        let ok = PgTarget::parse("postgres://u@localhost/app_test", false).unwrap();
+        assert_eq!(ok.database(), "app_test");
+    }
+
+    #[test]
+    fn a_malformed_url_is_a_usage_error() {
+        let err = PgTarget::parse("mysql://x", false).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
+    }
+}
