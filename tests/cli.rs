@@ -142,3 +142,84 @@ fn replay_of_a_saved_plan_matches_and_foreign_files_are_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("expected a faultline plan"), "{err}");
 }
+
+fn faultline_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faultline"));
+    cmd.args(args).env("CI", "1").env_remove("DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn postgres_backend_refuses_a_database_not_named_for_tests_and_says_why() {
+    let args = [
+        "run",
+        "business_cards",
+        "--seed",
+        "1",
+        "--backend",
+        "postgres",
+    ];
+    // Nothing listens on port 9: the guard must refuse before any connection is tried.
+    let url = [("DATABASE_URL", "postgres://postgres@127.0.0.1:9/production")];
+    let (code, _, err) = faultline_env(&args, &url);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`production`") && err.contains("does not contain `test`"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-any-database"), "{err}");
+
+    let (code, _, err) = faultline_env(&args, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("DATABASE_URL"), "{err}");
+
+    let (code, _, err) = faultline_env(
+        &["run", "business_cards", "--seed", "1", "--backend", "mysql"],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected `sim` or `postgres`"), "{err}");
+}
+
+#[test]
+fn postgres_backend_names_the_scenarios_it_can_run() {
+    let url = [("DATABASE_URL", "postgres://postgres@127.0.0.1:9/x_test")];
+    let (code, _, err) = faultline_env(
+        &[
+            "run",
+            "story_progress",
+            "--seed",
+            "1",
+            "--backend",
+            "postgres",
+        ],
+        &url,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no PostgreSQL mode") && err.contains("business_cards"),
+        "{err}"
+    );
+    let (code, _, err) = faultline_env(
+        &[
+            "run",
+            "business_cards",
+            "--seed",
+            "1",
+            "--backend",
+            "postgres",
+            "--check-determinism",
+        ],
+        &url,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("wall clock"), "{err}");
+}

@@ -22,6 +22,13 @@ use super::sql::{statement, Catalog, Statement};
 use crate::backend::{AuthApi, Backend, DbError, Request, Response};
 use crate::store::auth::{AuthService, Claims, Session};
 
+/// SQLSTATE of a statement cancelled by `statement_timeout`.
+const QUERY_CANCELED: &str = "57014";
+/// SQLSTATE of a session terminated by `pg_terminate_backend` or a fast shutdown.
+const ADMIN_SHUTDOWN: &str = "57P01";
+/// SQLSTATE of a session lost to another backend's crash.
+const CRASH_SHUTDOWN: &str = "57P02";
+
 /// Milliseconds since the run started, on the wall clock.
 pub type Clock = Rc<dyn Fn() -> u64>;
 
@@ -58,10 +65,23 @@ impl PgBackend {
             Ok(Ok(rows)) => decode(rows, st.is_rpc),
             Ok(Err(sqlx::Error::Database(e))) => {
                 let err = database_error(e.as_ref());
-                if let DbError::Sql { code, .. } = &err {
-                    *self.errors.borrow_mut().entry(code.clone()).or_default() += 1;
+                let code = err.code().unwrap_or_default().to_string();
+                *self.errors.borrow_mut().entry(code.clone()).or_default() += 1;
+                match code.as_str() {
+                    // The server cancelled the statement at the client's timeout: the
+                    // transaction rolled back, so this one is a certain failure.
+                    QUERY_CANCELED => Err(DbError::Unreachable(format!(
+                        "statement cancelled by statement_timeout after {} ms",
+                        waited()
+                    ))),
+                    // The session was terminated (pg_terminate_backend, a shutdown) or the
+                    // connection failed: when is not known, so neither is the outcome.
+                    c if c.starts_with("08") || c == ADMIN_SHUTDOWN || c == CRASH_SHUTDOWN => {
+                        drop(conn.detach());
+                        Err(DbError::Timeout(waited()))
+                    }
+                    _ => Err(err),
                 }
-                Err(err)
             }
             // The request was sent and the connection broke: it may have committed. The
             // connection is not returned to the pool in whatever state it is in.
