@@ -54,3 +54,13 @@ fn gate(path: &str) {
 fn business_cards_on_postgres() {
     gate("scenarios/business_cards.toml");
 }
+
+#[test]
+fn chat_persistence_on_postgres() {
+    gate("scenarios/chat_persistence.toml");
+}
+
+#[test]
+fn loop_export_on_postgres() {
+    gate("scenarios/loop_export.toml");
+}

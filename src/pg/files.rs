@@ -24,16 +24,37 @@ pub const PRELUDE: SqlFile = sql_file!("prelude.sql");
 
 /// Every logic's files: its tables, one file per variant (constraints its migration adds),
 /// and its server functions.
-const LOGICS: &[(&str, &[SqlFile])] = &[(
-    "business_cards",
-    &[
-        sql_file!("business_cards/schema.sql"),
-        sql_file!("business_cards/naive.sql"),
-        sql_file!("business_cards/documented.sql"),
-        sql_file!("business_cards/reference.sql"),
-        sql_file!("business_cards/functions.sql"),
-    ],
-)];
+const LOGICS: &[(&str, &[SqlFile])] = &[
+    (
+        "business_cards",
+        &[
+            sql_file!("business_cards/schema.sql"),
+            sql_file!("business_cards/naive.sql"),
+            sql_file!("business_cards/documented.sql"),
+            sql_file!("business_cards/reference.sql"),
+            sql_file!("business_cards/functions.sql"),
+        ],
+    ),
+    (
+        "chat_persistence",
+        &[
+            sql_file!("chat_persistence/schema.sql"),
+            sql_file!("chat_persistence/naive.sql"),
+            sql_file!("chat_persistence/documented.sql"),
+            sql_file!("chat_persistence/reference.sql"),
+            sql_file!("chat_persistence/functions.sql"),
+        ],
+    ),
+    (
+        "loop_export",
+        &[
+            sql_file!("loop_export/schema.sql"),
+            sql_file!("loop_export/naive.sql"),
+            sql_file!("loop_export/documented.sql"),
+            sql_file!("loop_export/reference.sql"),
+        ],
+    ),
+];
 
 /// Names of the logics that can run on PostgreSQL.
 pub fn supported() -> Vec<&'static str> {

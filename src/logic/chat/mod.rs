@@ -140,6 +140,10 @@ impl<L: ChatLogic> ScenarioLogic for Chat<L> {
         store.insert_setup(TABLE, setup)
     }
 
+    fn setup_table(&self) -> Option<&'static str> {
+        Some(TABLE)
+    }
+
     fn client(
         &self,
         variant: &str,

@@ -162,6 +162,10 @@ impl ScenarioLogic for LoopExport {
         store.insert_setup(TABLE, setup)
     }
 
+    fn setup_table(&self) -> Option<&'static str> {
+        Some(TABLE)
+    }
+
     fn client(
         &self,
         variant: &str,

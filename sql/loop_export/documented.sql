@@ -1,0 +1,2 @@
+-- documented: the fix adds retries and notifications in the client, not a constraint, so
+-- the table is the naive one.

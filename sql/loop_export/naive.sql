@@ -1,0 +1,1 @@
+-- naive: the document's table as it is, with nothing that makes a loop unique.
