@@ -120,6 +120,16 @@ impl PgSession {
         &self.options
     }
 
+    /// The schema's name.
+    pub fn schema_name(&self) -> &str {
+        &self.schema.name
+    }
+
+    /// The schema's tables.
+    pub fn catalog(&self) -> &super::sql::Catalog {
+        &self.schema.catalog
+    }
+
     /// The runtime the session runs on, for such tests' own async code.
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.rt
