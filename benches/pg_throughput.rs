@@ -84,6 +84,7 @@ fn harness_rate(session: &PgSession, target: &PgTarget) -> f64 {
             clock: Rc::new(|| 0),
             timeout: Duration::from_secs(30),
             errors: Rc::new(std::cell::RefCell::new(BTreeMap::new())),
+            replica: None,
         });
         let done = Rc::new(Cell::new(0u64));
         let end = Instant::now() + Duration::from_secs(SECONDS);
@@ -125,13 +126,24 @@ fn pgbench_rate(session: &PgSession, target: &PgTarget) -> Option<f64> {
     .ok()?;
     let o = &target.options;
     let out = std::process::Command::new(bin)
-        .args(["-n", "-j", "1", "-c", &CLIENTS.to_string(), "-T", &SECONDS.to_string()])
+        .args([
+            "-n",
+            "-j",
+            "1",
+            "-c",
+            &CLIENTS.to_string(),
+            "-T",
+            &SECONDS.to_string(),
+        ])
         .arg("-f")
         .arg(&script)
         .args(["-h", o.get_host(), "-p", &o.get_port().to_string()])
         .args(["-U", o.get_username()])
         .arg(target.database())
-        .env("PGOPTIONS", format!("-c search_path={}", session.schema_name()))
+        .env(
+            "PGOPTIONS",
+            format!("-c search_path={}", session.schema_name()),
+        )
         .output()
         .ok()?;
     let _ = std::fs::remove_file(&script);

@@ -61,6 +61,7 @@ fn rig(test: &str, client_timeout_ms: u64, statement_timeout_ms: u64) -> Option<
             clock: Rc::new(|| 0),
             timeout: Duration::from_millis(client_timeout_ms),
             errors: Rc::new(RefCell::new(BTreeMap::new())),
+            replica: None,
         };
         (proxy, backend)
     });

@@ -64,3 +64,11 @@ fn chat_persistence_on_postgres() {
 fn loop_export_on_postgres() {
     gate("scenarios/loop_export.toml");
 }
+
+/// Reads go through the load balancer to the real streaming replica started next to the
+/// primary (`FAULTLINE_REPLICA_URL`), which applies the log `recovery_min_apply_delay`
+/// late: real stale reads.
+#[test]
+fn story_progress_on_postgres_with_a_lagging_replica() {
+    gate("scenarios/story_progress.toml");
+}

@@ -19,7 +19,8 @@ use tokio::time::Instant;
 
 use super::proxy::LinkState;
 use super::sql::{statement, Catalog, Statement};
-use crate::backend::{AuthApi, Backend, DbError, Request, Response};
+use crate::backend::{AuthApi, Backend, DbError, ReadFrom, Request, Response, Served};
+use crate::rng::SimRng;
 use crate::store::auth::{AuthService, Claims, Session};
 
 /// SQLSTATE of a statement cancelled by `statement_timeout`.
@@ -44,7 +45,25 @@ pub struct PgBackend {
     pub timeout: Duration,
     /// Statements PostgreSQL refused, by SQLSTATE, shared by every client of the run.
     pub errors: Rc<RefCell<BTreeMap<String, u64>>>,
+    /// The streaming replica behind the load balancer, for worlds with replicas.
+    pub replica: Option<ReplicaRoute>,
 }
+
+/// The load balancer's view of a real replica: the names the plan gives its replica hosts
+/// (all served by the one replica cluster) and the balancer's draws.
+pub struct ReplicaRoute {
+    /// Connections to the replica, in the run's schema.
+    pub pool: PgPool,
+    /// The plan's replica host names, as histories record them.
+    pub names: Vec<String>,
+    /// The balancer's picks: the primary and every replica name equally likely.
+    pub balancer: RefCell<SimRng>,
+}
+
+/// How far a host's log has come, in bytes since the start of the log: the replica's
+/// replayed position, or the primary's written one.
+const REPLAY_LSN: &str = "select (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint";
+const PRIMARY_LSN: &str = "select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint";
 
 impl PgBackend {
     async fn execute(&self, st: &Statement) -> Result<Response, DbError> {
@@ -148,11 +167,105 @@ pub async fn execute_on(
     }
 }
 
+impl PgBackend {
+    /// Runs `st` on a replica connection after reading how far the replica has replayed;
+    /// `None` when it has not reached `min_lsn` (the caller then goes to the primary).
+    async fn on_replica(
+        &self,
+        route: &ReplicaRoute,
+        st: &Statement,
+        min_lsn: u64,
+    ) -> Result<Option<(Response, u64)>, DbError> {
+        let work = async {
+            let mut conn = route.pool.acquire().await?;
+            let replayed: Option<i64> =
+                sqlx::query_scalar(REPLAY_LSN).fetch_one(&mut *conn).await?;
+            let replayed = replayed.unwrap_or(0).max(0) as u64;
+            if replayed < min_lsn {
+                return Ok(None);
+            }
+            let rows = fetch(&mut conn, st).await?;
+            // Reported after the read, so the session carries at least what it saw; the
+            // position before could be older than the rows the read returned.
+            let after: Option<i64> = sqlx::query_scalar(REPLAY_LSN).fetch_one(&mut *conn).await?;
+            Ok::<_, sqlx::Error>(Some((rows, after.unwrap_or(0).max(0) as u64)))
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(Ok(Some((rows, lsn)))) => Ok(Some((decode(rows, st.is_rpc)?, lsn))),
+            Ok(Ok(None)) => Ok(None),
+            Ok(Err(sqlx::Error::Database(e))) => Err(database_error(e.as_ref())),
+            // A read changes nothing, so a lost one is simply a failed read.
+            Ok(Err(e)) => Err(DbError::Unreachable(e.to_string())),
+            Err(_) => Err(DbError::Timeout(self.timeout.as_millis() as u64)),
+        }
+    }
+
+    /// The primary's log position now, for answers that carry an LSN.
+    async fn primary_lsn(&self) -> Result<u64, DbError> {
+        let mut conn = tokio::time::timeout(self.timeout, self.pool.acquire())
+            .await
+            .map_err(|_| DbError::Timeout(self.timeout.as_millis() as u64))?
+            .map_err(|e| DbError::Unreachable(e.to_string()))?;
+        let lsn: Option<i64> = sqlx::query_scalar(PRIMARY_LSN)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| DbError::Unreachable(e.to_string()))?;
+        Ok(lsn.unwrap_or(0).max(0) as u64)
+    }
+}
+
 impl Backend for PgBackend {
     async fn call(&self, token: &str, request: Request) -> Result<Response, DbError> {
         Claims::verify(token, (self.clock)()).map_err(DbError::Unauthorized)?;
         let st = statement(&self.catalog, &request)?;
-        self.execute(&st).await
+        let mut out = self.execute(&st).await?;
+        // A function cannot see its own commit record, so an answer that reports the
+        // primary's LSN gets it now that the commit is done.
+        if let Response::Value(Value::Object(m)) = &mut out {
+            if m.contains_key("lsn") {
+                // The write committed; failing to read the position only loses precision.
+                let lsn = self
+                    .primary_lsn()
+                    .await
+                    .map(Value::from)
+                    .unwrap_or(Value::Null);
+                m.insert("lsn".into(), lsn);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read(&self, token: &str, request: Request, from: ReadFrom) -> Result<Served, DbError> {
+        Claims::verify(token, (self.clock)()).map_err(DbError::Unauthorized)?;
+        let st = statement(&self.catalog, &request)?;
+        let picked = match (&self.replica, from) {
+            (Some(route), ReadFrom::Any | ReadFrom::AtLeast { .. }) => {
+                let i = route.balancer.borrow_mut().index(route.names.len() + 1);
+                (i > 0).then(|| (route, route.names[i - 1].clone()))
+            }
+            _ => None,
+        };
+        if let Some((route, host)) = picked {
+            let min_lsn = match from {
+                ReadFrom::AtLeast { lsn } => lsn,
+                _ => 0,
+            };
+            if let Some((response, lsn)) = self.on_replica(route, &st, min_lsn).await? {
+                return Ok(Served {
+                    response,
+                    host,
+                    lsn: Some(lsn),
+                });
+            }
+        }
+        // The position after the read covers every commit the read could have seen.
+        let response = self.execute(&st).await?;
+        let lsn = self.primary_lsn().await?;
+        Ok(Served {
+            response,
+            host: "store".into(),
+            lsn: Some(lsn),
+        })
     }
 }
 

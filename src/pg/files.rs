@@ -46,6 +46,16 @@ const LOGICS: &[(&str, &[SqlFile])] = &[
         ],
     ),
     (
+        "story_progress",
+        &[
+            sql_file!("story_progress/schema.sql"),
+            sql_file!("story_progress/naive.sql"),
+            sql_file!("story_progress/documented.sql"),
+            sql_file!("story_progress/reference.sql"),
+            sql_file!("story_progress/functions.sql"),
+        ],
+    ),
+    (
         "loop_export",
         &[
             sql_file!("loop_export/schema.sql"),

@@ -12,7 +12,10 @@
 //! | `hold` / `slow` | the proxy holds bytes until released / adds latency per chunk |
 //! | client-auth faults | the in-process auth link drops, holds or slows calls |
 //! | `revoke_sessions` | the auth service revokes the user's sessions |
-//! | store-replica faults | not mapped (recorded as `unmapped`) |
+//! | store-replica faults, replica lag | not mapped (recorded as `unmapped`) |
+//!
+//! Reads that a logic routes through the load balancer go to the primary or to the
+//! streaming replica in `FAULTLINE_REPLICA_URL`, which applies the log late.
 //!
 //! A request that got no answer is an unknown outcome (`info`) exactly as in the
 //! simulator; the server's `statement_timeout` is the client's timeout, so nothing runs on

@@ -16,7 +16,13 @@ pub struct PgTarget {
     pub url: String,
     /// The parsed options (host, port, user, database).
     pub options: PgConnectOptions,
+    /// A streaming replica of the same database, from `FAULTLINE_REPLICA_URL`, for
+    /// scenarios that read through a load balancer.
+    pub replica: Option<PgConnectOptions>,
 }
+
+/// The environment variable naming the replica.
+pub const REPLICA_URL: &str = "FAULTLINE_REPLICA_URL";
 
 impl PgTarget {
     /// The database in `$DATABASE_URL`.
@@ -31,7 +37,15 @@ impl PgTarget {
                  (`eval \"$(bash .ci/postgres.sh)\"` starts one)"
             ))
         })?;
-        Self::parse(&url, allow_any_database)
+        let mut target = Self::parse(&url, allow_any_database)?;
+        if let Ok(replica) = std::env::var(REPLICA_URL) {
+            target.replica = Some(PgConnectOptions::from_str(&replica).map_err(|e| {
+                Error::Usage(format!(
+                    "{REPLICA_URL} is not a PostgreSQL URL ({e}); expected postgres://user@host:port/dbname"
+                ))
+            })?);
+        }
+        Ok(target)
     }
 
     /// Parses `url` and applies the database-name guard.
@@ -58,6 +72,7 @@ impl PgTarget {
         Ok(Self {
             url: url.to_string(),
             options,
+            replica: None,
         })
     }
 

@@ -14,7 +14,7 @@ use sqlx::{Connection, PgConnection, PgPool, Row as _};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
-use super::backend::{execute_on, LocalAuth, PgBackend};
+use super::backend::{execute_on, LocalAuth, PgBackend, ReplicaRoute};
 use super::files;
 use super::proxy::{LinkState, Proxy};
 use super::schema::{run_name, RunSchema};
@@ -88,6 +88,23 @@ async fn drive(
         }
     }
 
+    let replica = match plan.replicas.is_empty() {
+        true => None,
+        false => {
+            let options = target.replica.clone().ok_or_else(|| {
+                Error::Usage(format!(
+                    "scenario `{}` reads through replicas; on PostgreSQL set {} to a streaming \
+                     replica of the database (`eval \"$(bash .ci/postgres.sh)\"` starts one)",
+                    plan.scenario,
+                    super::target::REPLICA_URL
+                ))
+            })?;
+            wait_for_replica(admin, &options).await?;
+            Some(options)
+        }
+    };
+    let replica_names: Vec<String> = plan.replicas.iter().map(|r| r.name.clone()).collect();
+
     let root = SimRng::root(plan.seed);
     let server = target.server_addr()?;
     let start = Instant::now();
@@ -135,6 +152,20 @@ async fn drive(
                 clock: clock_ms.clone(),
                 timeout,
                 errors: errors.clone(),
+                replica: replica.as_ref().map(|options| {
+                    let pool = PgPoolOptions::new()
+                        .max_connections(POOL_SIZE)
+                        .min_connections(0)
+                        .acquire_timeout(timeout)
+                        .test_before_acquire(false)
+                        .connect_lazy_with(replica_options(options, schema, &script.name, timeout));
+                    pools.push(pool.clone());
+                    ReplicaRoute {
+                        pool,
+                        names: replica_names.clone(),
+                        balancer: RefCell::new(clients_rng.fork(&script.name).fork("balancer")),
+                    }
+                }),
             }),
             AnyAuth::Local(LocalAuth {
                 service: auth.clone(),
@@ -271,6 +302,56 @@ fn client_options(
         ])
 }
 
+/// The replica's connections: straight to it (the plan's faults have no client-replica
+/// links), in the run's schema, with the client's timeout.
+fn replica_options(
+    options: &PgConnectOptions,
+    schema: &RunSchema,
+    client: &str,
+    timeout: Duration,
+) -> PgConnectOptions {
+    options.clone().application_name(client).options([
+        ("search_path", schema.name.clone()),
+        ("statement_timeout", format!("{}", timeout.as_millis())),
+    ])
+}
+
+/// Waits until the replica has replayed everything the primary has written so far (the
+/// run's schema and setup rows), so the first replica read finds the tables.
+async fn wait_for_replica(admin: &mut PgConnection, replica: &PgConnectOptions) -> Result<()> {
+    let lsn_sql = "select (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint";
+    let replay_sql = "select (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint";
+    let err = |e: sqlx::Error| Error::Usage(format!("the replica: {e}"));
+    let wanted: Option<i64> = sqlx::query_scalar(lsn_sql)
+        .fetch_one(&mut *admin)
+        .await
+        .map_err(err)?;
+    let mut conn = PgConnection::connect_with(replica).await.map_err(err)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replayed: Option<i64> = sqlx::query_scalar(replay_sql)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(err)?;
+        let Some(replayed) = replayed else {
+            return Err(Error::Usage(format!(
+                "{} is not a replica: it is not replaying any log",
+                super::target::REPLICA_URL
+            )));
+        };
+        if replayed >= wanted.unwrap_or(0) {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Harness(
+                "the replica did not catch up with the primary within 30 s".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until `at`; false when every client finished first (the run is over).
 async fn wait_or_done(at: Instant, changed: &Notify, all_done: &impl Fn() -> bool) -> bool {
     loop {
@@ -353,6 +434,7 @@ fn apply(fault: &Fault, links: &BTreeMap<String, Links>, auth: &Rc<RefCell<AuthS
             auth.borrow_mut().revoke_user(user);
             true
         }
+        // The replica's delay is one setting of a cluster other runs share.
         Fault::ReplicaLag { .. } | Fault::ReplicaRestore { .. } => false,
     }
 }

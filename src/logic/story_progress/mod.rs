@@ -169,6 +169,10 @@ impl ScenarioLogic for StoryProgress {
         store.insert_setup(TABLE, setup)
     }
 
+    fn setup_table(&self) -> Option<&'static str> {
+        Some(TABLE)
+    }
+
     fn client(
         &self,
         variant: &str,

@@ -1,0 +1,1 @@
+-- documented: the schema every variant shares; the variants differ in how they read.

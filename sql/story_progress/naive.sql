@@ -1,0 +1,1 @@
+-- naive: the schema every variant shares; the variants differ in how they read.

@@ -1,0 +1,1 @@
+-- reference: the schema every variant shares; the variants differ in how they read.
