@@ -208,6 +208,35 @@ pub enum Fault {
         /// The replica host.
         replica: String,
     },
+    /// A device goes offline and knows it (the browser's `offline` event): every link
+    /// from it to a server is cut until [`Fault::Online`].
+    Offline {
+        /// The client host.
+        host: String,
+    },
+    /// The device is back online (the `online` event fires).
+    Online {
+        /// The client host.
+        host: String,
+    },
+    /// The device crashes: its software stops mid-step, memory is lost, and only what
+    /// its local storage had made durable survives.
+    Crash {
+        /// The client host.
+        host: String,
+    },
+    /// The crashed device boots again and its software starts from local storage.
+    Restart {
+        /// The client host.
+        host: String,
+    },
+    /// The device's wall clock is set `ms` off the true time (negative: behind).
+    Skew {
+        /// The client host.
+        host: String,
+        /// Offset of its clock from true time.
+        ms: i64,
+    },
 }
 
 impl Fault {
@@ -225,6 +254,11 @@ impl Fault {
             Fault::RevokeSessions { .. } => "revoke_sessions",
             Fault::ReplicaLag { .. } => "replica_lag",
             Fault::ReplicaRestore { .. } => "replica_restore",
+            Fault::Offline { .. } => "offline",
+            Fault::Online { .. } => "online",
+            Fault::Crash { .. } => "crash",
+            Fault::Restart { .. } => "restart",
+            Fault::Skew { .. } => "skew",
         }
     }
 }

@@ -23,6 +23,9 @@ pub struct FinalState {
     /// Each client's local state, for logic that keeps one.
     #[serde(default)]
     pub clients: BTreeMap<String, Value>,
+    /// Every row image committed to the tables the logic audits, in commit order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub audit: BTreeMap<String, Vec<Row>>,
 }
 
 impl FinalState {

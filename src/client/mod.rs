@@ -6,11 +6,13 @@
 //! the worker, a simulated clock, and claims that are released when a task is cancelled.
 
 pub mod coalescer;
+pub mod device;
 pub mod outbox;
 pub mod retry;
 pub mod session;
 
 pub use coalescer::AsyncCoalescer;
+pub use device::{Device, Disk};
 pub use faultline_sync::{
     Coalescer, DurableStore, Entry, MemoryStore, Outbox, RefreshError, SaveJob, SingleFlight, Token,
 };

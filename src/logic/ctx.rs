@@ -9,6 +9,7 @@ use serde_json::Value;
 use faultline_sync::{RefreshError, Token};
 
 use crate::backend::{AuthApi, Backend, DbError, ReadFrom, Request, Response, Served};
+use crate::client::device::Device;
 use crate::client::session::AsyncSingleFlight;
 use crate::history::{Entry, EntryType, History, OpError};
 use crate::rng::SimRng;
@@ -140,6 +141,8 @@ pub struct ClientCtx<B, A> {
     pub auth: A,
     /// The client's own randomness (random slug suffixes, jitter), forked from the plan.
     pub rng: RefCell<SimRng>,
+    /// The device it runs on: power, connectivity, clock and local storage.
+    pub device: Device,
     recorder: Recorder,
     session: RefCell<Option<Session>>,
     refresher: AsyncSingleFlight,
@@ -162,11 +165,23 @@ impl<B: Backend, A: AuthApi> ClientCtx<B, A> {
             db,
             auth,
             rng: RefCell::new(rng),
+            device: Device::default(),
             recorder,
             session: RefCell::new(None),
             refresher: AsyncSingleFlight::default(),
             refresh_error: RefCell::new(None),
         }
+    }
+
+    /// Runs on `device`, which the world controls.
+    pub fn with_device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// The device's wall clock now, in milliseconds (skewed if the world set it wrong).
+    pub fn device_clock_ms(&self) -> u64 {
+        self.device.clock_ms(self.now_ms())
     }
 
     /// Starts operation `op` named `f`, recording its invoke with `value`.

@@ -48,6 +48,11 @@ pub trait ScenarioLogic {
     fn schema_of(&self, variant: &str) -> String {
         variant.to_string()
     }
+    /// Tables whose every committed row image the final state keeps (an audit log), for
+    /// checkers that must know what ever reached the server, not only what is left.
+    fn audited_tables(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The table a plan's `setup` rows go into, if any.
     fn setup_table(&self) -> Option<&'static str> {
         None

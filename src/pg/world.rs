@@ -270,6 +270,7 @@ async fn drive(
         state: FinalState {
             tables,
             clients: Default::default(),
+            audit: Default::default(),
         },
         stats: RunStats {
             sim_ms: elapsed_ms,
@@ -436,6 +437,12 @@ fn apply(fault: &Fault, links: &BTreeMap<String, Links>, auth: &Rc<RefCell<AuthS
         }
         // The replica's delay is one setting of a cluster other runs share.
         Fault::ReplicaLag { .. } | Fault::ReplicaRestore { .. } => false,
+        // Device faults act on the simulated devices only.
+        Fault::Offline { .. }
+        | Fault::Online { .. }
+        | Fault::Crash { .. }
+        | Fault::Restart { .. }
+        | Fault::Skew { .. } => false,
     }
 }
 

@@ -173,6 +173,18 @@ pub struct FaultProfile {
     pub replica_spike_lag_ms: Span<u64>,
     /// How long each lag spike lasts.
     pub replica_spike_ms: Span<u64>,
+    /// Periods per run in which a device is offline and knows it.
+    pub offline: Span<u64>,
+    /// How long each offline period lasts.
+    pub offline_ms: Span<u64>,
+    /// Device crashes per run; each device restarts after its downtime.
+    pub crashes: Span<u64>,
+    /// How long a crashed device stays down.
+    pub crash_ms: Span<u64>,
+    /// Devices whose clocks are set wrong, per run.
+    pub skews: Span<u64>,
+    /// How far a wrong clock is off, either way.
+    pub skew_ms: Span<u64>,
 }
 
 impl Default for FaultProfile {
@@ -193,6 +205,12 @@ impl Default for FaultProfile {
             replica_lag_spikes: Span::Fixed(0),
             replica_spike_lag_ms: Span::Range([1000, 5000]),
             replica_spike_ms: Span::Range([500, 4000]),
+            offline: Span::Fixed(0),
+            offline_ms: Span::Range([1000, 6000]),
+            crashes: Span::Fixed(0),
+            crash_ms: Span::Range([200, 2000]),
+            skews: Span::Fixed(0),
+            skew_ms: Span::Range([500, 10000]),
         }
     }
 }
@@ -289,6 +307,12 @@ impl Scenario {
             ("replica_lag_spikes", f.faults.replica_lag_spikes),
             ("replica_spike_lag_ms", f.faults.replica_spike_lag_ms),
             ("replica_spike_ms", f.faults.replica_spike_ms),
+            ("offline", f.faults.offline),
+            ("offline_ms", f.faults.offline_ms),
+            ("crashes", f.faults.crashes),
+            ("crash_ms", f.faults.crash_ms),
+            ("skews", f.faults.skews),
+            ("skew_ms", f.faults.skew_ms),
             ("lag_ms", f.replicas.lag_ms),
         ];
         for (key, span) in spans {

@@ -149,6 +149,14 @@ pub fn generate(
         knobs,
         &mut events,
     );
+    super::device_faults::generate(
+        profile,
+        &rng.fork("devices"),
+        clients,
+        safety_ms,
+        knobs,
+        &mut events,
+    );
     // A stable sort keeps the draw order for events at the same millisecond.
     events.sort_by_key(|e| e.at_ms);
     events

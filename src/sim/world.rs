@@ -1,6 +1,7 @@
 //! Builds the world for a plan and runs it through the safety and liveness phases.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use super::net::now_us;
 use super::replication::{self, ReplicaHost};
 use super::servers::{serve_auth, serve_replica, serve_store};
 use crate::check::FinalState;
+use crate::client::Device;
 use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::{EntryType, History};
@@ -83,6 +85,11 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     let recorder = Recorder::new(history.clone(), Rc::new(now_us));
     let timeout = Duration::from_millis(plan.network.timeout_ms);
     let clients_rng = root.fork("clients");
+    let devices: BTreeMap<String, Device> = plan
+        .clients
+        .iter()
+        .map(|c| (c.name.clone(), Device::default()))
+        .collect();
     for script in &plan.clients {
         let ctx = ClientCtx::new(
             script.name.clone(),
@@ -95,7 +102,8 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
             AnyAuth::Sim(SimAuth { timeout }),
             clients_rng.fork(&script.name),
             recorder.clone(),
-        );
+        )
+        .with_device(devices[&script.name].clone());
         sim.client(
             script.name.as_str(),
             logic.client(&plan.variant, ctx, script.clone()),
@@ -127,6 +135,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         while !healed && next_fault < plan.faults.len() && plan.faults[next_fault].at_ms <= now_ms {
             let fault = &plan.faults[next_fault].fault;
             apply(&sim, plan, &auth, fault, &mut active);
+            apply_device(&sim, &devices, fault, now_ms, &mut active);
             record_fault(
                 now_us,
                 fault.verb(),
@@ -137,6 +146,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         if !healed && now_ms >= plan.phases.safety_ms {
             for fault in std::mem::take(&mut active) {
                 heal(&sim, plan, &fault);
+                heal_device(&sim, &devices, &fault);
             }
             healed = true;
             record_fault(
@@ -161,9 +171,23 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     }
     let sim_ms = sim.elapsed().as_millis() as u64;
     drop(sim);
+    let clients = devices
+        .iter()
+        .filter_map(|(name, d)| {
+            let view = d.disk().view();
+            (!view.is_empty()).then(|| {
+                (
+                    name.clone(),
+                    serde_json::to_value(view).unwrap_or(Value::Null),
+                )
+            })
+        })
+        .collect();
+    let audit = audit_of(&store.borrow(), logic.audited_tables());
     let state = FinalState {
         tables: store.borrow().snapshot(),
-        clients: Default::default(),
+        clients,
+        audit,
     };
     let store_errors = store.borrow().errors.clone();
     let history = Rc::try_unwrap(history)
@@ -228,6 +252,96 @@ fn apply(
         Fault::ReplicaLag { .. } => active.push(fault.clone()),
         Fault::ReplicaRestore { replica } => {
             active.retain(|f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica))
+        }
+        // The devices' own faults: see `apply_device`.
+        Fault::Offline { .. }
+        | Fault::Online { .. }
+        | Fault::Crash { .. }
+        | Fault::Restart { .. }
+        | Fault::Skew { .. } => {}
+    }
+}
+
+/// Every row image `tables` committed, in commit order: what an audit trigger would log.
+fn audit_of(store: &Store, tables: &[&str]) -> BTreeMap<String, Vec<crate::backend::Row>> {
+    let mut out: BTreeMap<String, Vec<crate::backend::Row>> = BTreeMap::new();
+    for rec in store.wal_after(0) {
+        if let (true, Some(row)) = (tables.contains(&rec.table.as_str()), &rec.row) {
+            out.entry(rec.table.clone()).or_default().push(row.clone());
+        }
+    }
+    out
+}
+
+/// The device faults: the host's links, and the switches its software sees.
+fn apply_device(
+    sim: &turmoil::Sim<'_>,
+    devices: &BTreeMap<String, Device>,
+    fault: &Fault,
+    now_ms: u64,
+    active: &mut Vec<Fault>,
+) {
+    let cut = |host: &str, on: bool| {
+        for server in ["store", "auth"] {
+            if on {
+                sim.partition(host, server);
+            } else {
+                sim.repair(host, server);
+            }
+        }
+    };
+    match fault {
+        Fault::Offline { host } => {
+            cut(host, true);
+            if let Some(d) = devices.get(host) {
+                d.set_online(false);
+            }
+            active.push(fault.clone());
+        }
+        Fault::Online { host } => {
+            cut(host, false);
+            if let Some(d) = devices.get(host) {
+                d.set_online(true);
+            }
+            active.retain(|f| !matches!(f, Fault::Offline { host: h } if h == host));
+        }
+        Fault::Crash { host } => {
+            // Nothing leaves a device with no power.
+            cut(host, true);
+            if let Some(d) = devices.get(host) {
+                d.crash(now_ms);
+            }
+            active.push(fault.clone());
+        }
+        Fault::Restart { host } => {
+            let offline = active
+                .iter()
+                .any(|f| matches!(f, Fault::Offline { host: h } if h == host));
+            if !offline {
+                cut(host, false);
+            }
+            if let Some(d) = devices.get(host) {
+                d.restart();
+            }
+            active.retain(|f| !matches!(f, Fault::Crash { host: h } if h == host));
+        }
+        Fault::Skew { host, ms } => {
+            if let Some(d) = devices.get(host) {
+                d.set_skew(*ms);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn heal_device(sim: &turmoil::Sim<'_>, devices: &BTreeMap<String, Device>, fault: &Fault) {
+    if let Fault::Offline { host } | Fault::Crash { host } = fault {
+        for server in ["store", "auth"] {
+            sim.repair(host.as_str(), server);
+        }
+        if let Some(d) = devices.get(host) {
+            d.set_online(true);
+            d.restart();
         }
     }
 }
