@@ -4,6 +4,7 @@ pub mod chat;
 pub mod duplicate_create;
 pub mod loops;
 pub mod lost_updates;
+pub mod offline;
 pub mod progress;
 pub mod unique_slugs;
 

@@ -4,6 +4,7 @@ pub mod business_cards;
 pub mod chat;
 pub mod ctx;
 pub mod loop_export;
+pub mod offline_sync;
 pub mod story_progress;
 
 use std::collections::BTreeMap;
@@ -73,6 +74,7 @@ pub const LOGICS: &[&str] = &[
     "business_cards",
     "chat_persistence",
     "loop_export",
+    "offline_sync",
     "story_progress",
 ];
 
@@ -84,6 +86,7 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
         "chat_persistence" => Box::new(chat::Chat::from_scenario(scenario)?),
         "story_progress" => Box::new(story_progress::StoryProgress::from_scenario(scenario)?),
         "loop_export" => Box::new(loop_export::LoopExport::from_scenario(scenario)?),
+        "offline_sync" => Box::new(offline_sync::OfflineSync::from_scenario(scenario)?),
         other => {
             return Err(scenario.error_near(
                 &format!("\"{other}\""),

@@ -1,0 +1,83 @@
+//! A device's own copy of the runs, kept in IndexedDB: every change is a durable write.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{initial_runs, FIELDS};
+use crate::client::Device;
+
+/// Where the runs live on the device.
+pub const KEY: &str = "runs";
+
+/// A device's runs by id, each with the fields and the variant's sync bookkeeping.
+#[derive(Debug, Default)]
+pub struct Local {
+    runs: RefCell<BTreeMap<String, Map<String, Value>>>,
+}
+
+impl Local {
+    /// What the device holds after booting: its stored runs, or on first boot the runs
+    /// it synced when the app was installed.
+    pub fn boot(device: &Device, records: u64) -> Self {
+        let stored = device.disk().read(KEY).cloned();
+        let runs = match stored {
+            Some(Value::Object(m)) => m
+                .into_iter()
+                .map(|(k, v)| (k, v.as_object().cloned().unwrap_or_default()))
+                .collect(),
+            _ => initial_runs(records)
+                .into_iter()
+                .filter_map(|r| {
+                    let id = r["id"].as_str()?.to_string();
+                    Some((id, r.as_object().cloned()?))
+                })
+                .collect(),
+        };
+        let local = Self {
+            runs: RefCell::new(runs),
+        };
+        local.persist(device);
+        local
+    }
+
+    /// A copy of run `id`.
+    pub fn get(&self, id: &str) -> Option<Map<String, Value>> {
+        self.runs.borrow().get(id).cloned()
+    }
+
+    /// Every run id.
+    pub fn ids(&self) -> Vec<String> {
+        self.runs.borrow().keys().cloned().collect()
+    }
+
+    /// Changes run `id` with `change` and writes it durably.
+    pub fn update(&self, device: &Device, id: &str, change: impl FnOnce(&mut Map<String, Value>)) {
+        {
+            let mut runs = self.runs.borrow_mut();
+            let run = runs.entry(id.to_string()).or_insert_with(|| {
+                let mut m = Map::new();
+                m.insert("id".into(), Value::String(id.into()));
+                m
+            });
+            change(run);
+        }
+        self.persist(device);
+    }
+
+    /// True when run `id` shows the same fields as `row`.
+    pub fn same_fields(run: &Map<String, Value>, row: &Map<String, Value>) -> bool {
+        FIELDS.iter().all(|f| run.get(*f) == row.get(*f))
+    }
+
+    fn persist(&self, device: &Device) {
+        let snapshot: Map<String, Value> = self
+            .runs
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Object(v.clone())))
+            .collect();
+        device.write(KEY, Value::Object(snapshot));
+    }
+}
