@@ -63,6 +63,11 @@ fn loop_export_gate() {
 }
 
 #[test]
+fn offline_sync_gate() {
+    gate("scenarios/offline_sync.toml");
+}
+
+#[test]
 fn story_progress_gate() {
     gate("scenarios/story_progress.toml");
 }
@@ -73,6 +78,7 @@ fn same_seed_same_history_and_different_seeds_differ() {
         "scenarios/business_cards.toml",
         "scenarios/chat_persistence.toml",
         "scenarios/loop_export.toml",
+        "scenarios/offline_sync.toml",
         "scenarios/story_progress.toml",
     ] {
         let loaded = Loaded::load(path).unwrap();

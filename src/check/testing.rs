@@ -91,6 +91,24 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// Records a nemesis fault `f` with `value`, after everything so far.
+    pub fn fault(&mut self, f: &str, value: Value) -> &mut Self {
+        self.clock += 1000;
+        self.history.push(Entry {
+            index: 0,
+            time_us: self.clock,
+            process: "nemesis".into(),
+            kind: EntryType::Fault,
+            f: f.into(),
+            op: None,
+            value,
+            error: None,
+        });
+        self
+    }
+}
+
 /// A final state with one table.
 pub fn state(table: &str, rows: Value) -> FinalState {
     let rows = rows
@@ -102,5 +120,6 @@ pub fn state(table: &str, rows: Value) -> FinalState {
     FinalState {
         tables: [(table.to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
+        audit: Default::default(),
     }
 }
