@@ -58,6 +58,7 @@ fn edits() -> (History, FinalState) {
     let state = FinalState {
         tables: [("cards".to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
+        audit: Default::default(),
     };
     (h, state)
 }
@@ -94,6 +95,7 @@ fn creates() -> (History, FinalState) {
     let state = FinalState {
         tables: [("cards".to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
+        audit: Default::default(),
     };
     (h, state)
 }

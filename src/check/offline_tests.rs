@@ -17,9 +17,15 @@ fn run(title: &str) -> Value {
 }
 
 /// The server's final runs and usage rows, the audit, and what each device stores.
-fn state(final_title: &str, audit_titles: &[&str], usage: Value, devices: &[(&str, &str)]) -> FinalState {
+fn state(
+    final_title: &str,
+    audit_titles: &[&str],
+    usage: Value,
+    devices: &[(&str, &str)],
+) -> FinalState {
     let mut s = FinalState::default();
-    s.tables.insert("runs".into(), rows(json!([run(final_title)])));
+    s.tables
+        .insert("runs".into(), rows(json!([run(final_title)])));
     s.tables.insert("usage_logs".into(), rows(usage.clone()));
     let images: Vec<Value> = audit_titles.iter().map(|t| run(t)).collect();
     s.audit.insert("runs".into(), rows(Value::Array(images)));
@@ -39,7 +45,13 @@ fn edit(b: &mut Builder, process: &str, op: u32, value: &str) {
 
 fn generate(b: &mut Builder, process: &str, op: u32) {
     b.invoke(process, "generate", op, json!({"credits": 3}));
-    b.complete(process, EntryType::Ok, "generate", op, json!({"credits": 3}));
+    b.complete(
+        process,
+        EntryType::Ok,
+        "generate",
+        op,
+        json!({"credits": 3}),
+    );
 }
 
 fn usage(ops: &[u32]) -> Value {
@@ -53,11 +65,24 @@ fn usage(ops: &[u32]) -> Value {
 
 #[test]
 fn convergence_passes_devices_that_show_the_server_and_catches_one_that_does_not() {
-    let agreed = state("e2", &["e2"], json!([]), &[("client-1", "e2"), ("client-2", "e2")]);
+    let agreed = state(
+        "e2",
+        &["e2"],
+        json!([]),
+        &[("client-1", "e2"), ("client-2", "e2")],
+    );
     assert!(convergence(&agreed).is_ok());
-    let apart = state("e2", &["e2"], json!([]), &[("client-1", "e2"), ("client-2", "e1")]);
+    let apart = state(
+        "e2",
+        &["e2"],
+        json!([]),
+        &[("client-1", "e2"), ("client-2", "e1")],
+    );
     let v = convergence(&apart);
-    let why = v.violation.expect("a device that disagrees is caught").explanation;
+    let why = v
+        .violation
+        .expect("a device that disagrees is caught")
+        .explanation;
     assert!(why.contains("client-2") && why.contains("'e1'"), "{why}");
 }
 
@@ -81,7 +106,11 @@ fn an_older_edit_that_wins_over_a_later_one_is_a_lost_edit() {
         .violation
         .expect("the later edit is lost");
     assert!(v.explanation.contains("'e2'"), "{}", v.explanation);
-    assert_eq!(v.ops.len(), 2, "names the lost edit and the one that replaced it");
+    assert_eq!(
+        v.ops.len(),
+        2,
+        "names the lost edit and the one that replaced it"
+    );
 }
 
 #[test]
@@ -91,7 +120,13 @@ fn an_edit_that_never_reached_the_server_is_lost_unless_surfaced() {
     let s = state("r1.title.0", &[], json!([]), &[]);
     assert!(!no_lost_acked_edit(&b.history, &s).is_ok());
     b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
-    b.complete("client-1", EntryType::Ok, "conflict", 1, json!({"kept": "r1.title.0"}));
+    b.complete(
+        "client-1",
+        EntryType::Ok,
+        "conflict",
+        1,
+        json!({"kept": "r1.title.0"}),
+    );
     assert!(
         no_lost_acked_edit(&b.history, &s).is_ok(),
         "a conflict the user was told about is not a silent loss"
@@ -105,7 +140,10 @@ fn a_generation_shown_as_done_must_be_charged() {
     let charged = state("r1.title.0", &[], usage(&[7]), &[]);
     assert!(no_lost_acked_edit(&b.history, &charged).is_ok());
     let missing = state("r1.title.0", &[], usage(&[]), &[]);
-    let why = no_lost_acked_edit(&b.history, &missing).violation.unwrap().explanation;
+    let why = no_lost_acked_edit(&b.history, &missing)
+        .violation
+        .unwrap()
+        .explanation;
     assert!(why.contains("op 7"), "{why}");
 }
 
@@ -115,7 +153,9 @@ fn a_queue_lost_at_a_crash_is_caught() {
     edit(&mut b, "client-1", 1, "e1");
     b.fault("crash", json!({"kind": "crash", "host": "client-1"}));
     let never = state("r1.title.0", &[], json!([]), &[]);
-    let v = queue_durable(&b.history, &never).violation.expect("lost at the crash");
+    let v = queue_durable(&b.history, &never)
+        .violation
+        .expect("lost at the crash");
     assert!(v.explanation.contains("crashed"), "{}", v.explanation);
 }
 
@@ -149,7 +189,10 @@ fn a_usage_row_charged_twice_is_caught() {
     let once = state("r1.title.0", &[], usage(&[4]), &[]);
     assert!(applied_once(&b.history, &once).is_ok());
     let twice = state("r1.title.0", &[], usage(&[4, 4]), &[]);
-    let why = applied_once(&b.history, &twice).violation.unwrap().explanation;
+    let why = applied_once(&b.history, &twice)
+        .violation
+        .unwrap()
+        .explanation;
     assert!(why.contains("2 times"), "{why}");
 }
 
