@@ -299,7 +299,11 @@ pub fn html(loaded: &Loaded, plan: &Plan, result: &SeedResult, out: &RunOutput) 
             }
         }
     }
-    let knobs: Vec<String> = plan.knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let knobs: Vec<String> = plan
+        .knobs
+        .iter()
+        .map(|(k, v)| crate::report::text::knob(k, v))
+        .collect();
     format!(
         r##"<!doctype html>
 <html><head><meta charset="utf-8"><title>faultline {name} {variant} seed {seed}</title>
@@ -323,7 +327,7 @@ li.violated {{ color: #991b1b; }} li.holds {{ color: #166534; }}
 <ul>{verdicts}</ul>
 <div class="legend"><span><i style="background:#16a34a"></i>ok</span><span><i style="background:#dc2626"></i>fail</span><span><i style="background:#d97706"></i>info (unknown)</span><span><i style="outline:3px solid #111827;background:#fff"></i>named by a violation</span><span><i style="background:#9ca3af;opacity:.5"></i>partition</span><span><i style="background:#60a5fa;opacity:.5"></i>answers lost</span><span><i style="background:#f472b6;opacity:.5"></i>held</span><span><i style="background:#fde047;opacity:.6"></i>slow link</span><span><i style="background:#7c3aed"></i>revocation / phase</span></div>
 {svg}
-<p class="meta">Hover a bar for its arguments and result. Replay: <code>faultline replay {path} --variant {variant} --seed {seed}</code></p>
+<p class="meta">Hover a bar for its arguments and result. Replay: <code>{replay}</code></p>
 </body></html>
 "##,
         name = esc(&plan.scenario),
@@ -333,7 +337,12 @@ li.violated {{ color: #991b1b; }} li.holds {{ color: #166534; }}
         ops = ops.len(),
         sim = secs(end_us),
         knobs = esc(&knobs.join(" ")),
-        path = esc(&loaded.scenario.path.to_string_lossy()),
+        replay = esc(&crate::report::text::replay_command(
+            &loaded.scenario.path.to_string_lossy(),
+            &plan.variant,
+            plan.seed,
+            Loaded::profile_of(&plan.knobs),
+        )),
     )
 }
 
