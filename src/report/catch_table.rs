@@ -45,7 +45,7 @@ pub fn measure(
     scenarios: &[PathBuf],
     seeds: u64,
     jobs: usize,
-    progress: &dyn Fn(&str) -> Box<dyn Fn(usize, usize) + Sync>,
+    progress: &dyn Fn(&str) -> super::publish::Tick,
 ) -> Result<Vec<CatchRow>> {
     let seed_list: Vec<u64> = (1..=seeds).collect();
     let mut rows = Vec::new();
