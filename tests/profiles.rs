@@ -235,3 +235,30 @@ fn a_profiles_own_expectations_judge_its_seeds() {
         "{out}"
     );
 }
+
+#[test]
+fn timelines_draw_the_new_faults_as_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    for (profile, class) in [
+        ("disconnected", "band offline"),
+        ("service_interruption", "band outage"),
+    ] {
+        let page = dir.path().join(format!("{profile}.html"));
+        let (code, _, err) = faultline(&[
+            "replay",
+            SCENARIO,
+            "--seed",
+            "3",
+            "--variant",
+            "reference",
+            "--profile",
+            profile,
+            "--timeline",
+            page.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains(class), "{profile}: no {class}");
+        assert!(html.contains(&format!("--profile {profile}")), "{profile}");
+    }
+}
