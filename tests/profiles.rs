@@ -262,3 +262,36 @@ fn timelines_draw_the_new_faults_as_bands() {
         assert!(html.contains(&format!("--profile {profile}")), "{profile}");
     }
 }
+
+#[test]
+fn shrink_keeps_the_profile_in_the_minimal_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("min.json");
+    let (code, stdout, err) = faultline(&[
+        "shrink",
+        SCENARIO,
+        "--seed",
+        "1",
+        "--variant",
+        "naive",
+        "--profile",
+        "concurrent_loops",
+        "--invariant",
+        "no_duplicate_rows",
+        "--budget",
+        "60",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let plan = Plan::load(&out).unwrap();
+    assert_eq!(plan.knobs["profile"], "concurrent_loops");
+    // The minimal plan replays from the file alone, under its own profile's logic.
+    let (code, replayed, err) = faultline(&["replay", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(replayed.contains("profile=concurrent_loops"), "{replayed}");
+    assert!(
+        replayed.contains("invariant no_duplicate_rows"),
+        "{replayed}"
+    );
+}

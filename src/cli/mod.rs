@@ -9,6 +9,7 @@ use crate::report::summary::RunDoc;
 use crate::report::text;
 
 mod replay;
+mod report;
 mod run;
 
 use crate::runner::{Loaded, Target};
@@ -314,30 +315,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Report {
             action: Some(ReportAction::Merge { files, json, junit }),
             ..
-        } => {
-            let mut docs = Vec::new();
-            for f in &files {
-                let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
-                    path: f.clone(),
-                    source,
-                })?;
-                let set: RunSet = serde_json::from_str(&text).map_err(|e| Error::Input {
-                    file: f.clone(),
-                    line: e.line().max(1),
-                    column: e.column().max(1),
-                    message: format!("expected the output of `faultline run --json`: {e}"),
-                })?;
-                docs.extend(set.runs);
-            }
-            let merged = crate::report::summary::merge(docs).map_err(Error::Usage)?;
-            if json {
-                println!("{}", to_json(&RunSet::new(merged.clone())));
-            } else {
-                print!("{}", crate::report::markdown::render(&merged));
-            }
-            write_extras(&merged, junit.as_deref(), None)?;
-            Ok(merged.iter().all(|d| d.as_expected))
-        }
+        } => report::merge(&files, json, junit.as_deref()),
         Command::Report {
             action:
                 Some(ReportAction::CatchTable {
@@ -347,20 +325,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     jobs,
                 }),
             ..
-        } => {
-            use crate::report::catch_table;
-            // Fail on a README without markers before spending minutes measuring.
-            catch_table::spliced(&readme, "")?;
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let seeds = seeds.max(1);
-            let rows = catch_table::measure(&scenario_files(&dir)?, seeds, jobs, &progress_bar)?;
-            let table = catch_table::render(&rows, seeds);
-            catch_table::splice(&readme, &table)?;
-            print!("{table}");
-            println!("wrote the catch table into {}", readme.display());
-            Ok(true)
-        }
+        } => report::catch_table(&readme, &dir, seeds, jobs),
         Command::Shrink {
             scenario,
             seed,
