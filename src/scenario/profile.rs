@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Expectation, Scenario};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rng::SimRng;
 
 /// The profile name that means "the scenario's own knobs, no override".
@@ -95,16 +95,15 @@ impl Scenario {
             return Ok(());
         }
         let expected = if self.file.profiles.is_empty() {
-            "this scenario declares no `[profiles.*]`, so only `base` or `all`".to_string()
+            "`base` or `all`, as this scenario declares no `[profiles.*]`".to_string()
         } else {
             format!("one of: {}", self.profile_names().join(", "))
         };
-        Err(Error::Input {
-            file: self.path.clone(),
-            line: 1,
-            column: 1,
-            message: format!("unknown profile `{name}`; expected {expected}"),
-        })
+        // Point at the first profile the file declares (its top when it declares none).
+        Err(self.error_near(
+            "[profiles.",
+            format!("unknown profile `{name}`; expected {expected}"),
+        ))
     }
 
     /// This scenario with profile `name`'s overrides applied (itself for `base`).
