@@ -296,6 +296,15 @@ pub fn run_report(
                 v.variant, t.invariant, v.seeds
             );
         }
+        // The first failure shown above may be one its profile allowed; say how many were not.
+        let profiled = !loaded.scenario.file.profiles.is_empty();
+        for t in v.invariants.iter().filter(|t| profiled && t.unexpected > 0) {
+            let _ = writeln!(
+                s,
+                "\nUNEXPECTED  {} violated {} on {} of {} seeds whose profile does not allow it",
+                v.variant, t.invariant, t.unexpected, v.seeds
+            );
+        }
     }
     s
 }
