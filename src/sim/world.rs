@@ -214,10 +214,15 @@ fn apply(
             active.push(fault.clone());
         }
         Fault::Reconnect { client } => {
-            for server in servers(plan) {
-                sim.repair(client.as_str(), server);
+            // Overlapping disconnections of one client nest: the link returns with the last.
+            if end_one(
+                active,
+                |f| matches!(f, Fault::Disconnect { client: c } if c == client),
+            ) {
+                for server in servers(plan) {
+                    sim.repair(client.as_str(), server);
+                }
             }
-            active.retain(|f| !matches!(f, Fault::Disconnect { client: c } if c == client));
         }
         Fault::Outage { server, drop } => {
             if let Some(state) = services.get(server) {
@@ -230,10 +235,13 @@ fn apply(
             }
         }
         Fault::Recover { server } => {
-            if let Some(state) = services.get(server) {
+            let last = end_one(
+                active,
+                |f| matches!(f, Fault::Outage { server: s, .. } if s == server),
+            );
+            if let (true, Some(state)) = (last, services.get(server)) {
                 state.set(Service::Up);
             }
-            active.retain(|f| !matches!(f, Fault::Outage { server: s, .. } if s == server));
         }
         Fault::Slow { a, b, ms } => {
             sim.set_link_latency(a.as_str(), b.as_str(), Duration::from_millis(*ms));
@@ -276,6 +284,14 @@ fn apply(
             active.retain(|f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica))
         }
     }
+}
+
+/// Removes the earliest active fault that `is` picks; true when none like it is left.
+fn end_one(active: &mut Vec<Fault>, is: impl Fn(&Fault) -> bool) -> bool {
+    if let Some(i) = active.iter().position(&is) {
+        active.remove(i);
+    }
+    !active.iter().any(is)
 }
 
 /// Sets the link back to the plan's latency range (turmoil has no "unset").
