@@ -295,3 +295,41 @@ fn shrink_keeps_the_profile_in_the_minimal_plan() {
         "{replayed}"
     );
 }
+
+#[test]
+fn overlapping_disconnections_nest() {
+    use faultline::plan::FaultEvent;
+    let l = loaded(Some("concurrent_loops"));
+    let mut plan = l.plan("naive", 2).unwrap();
+    let client = plan.clients[0].name.clone();
+    let at = |at_ms: u64, fault: Fault| FaultEvent { at_ms, fault };
+    let cut = || Fault::Disconnect {
+        client: client.clone(),
+    };
+    let back = || Fault::Reconnect {
+        client: client.clone(),
+    };
+    // Two windows: [0, 12 s] and [1 s, 2 s]. The inner one ending must not reconnect.
+    plan.faults = vec![
+        at(0, cut()),
+        at(1_000, cut()),
+        at(2_000, back()),
+        at(12_000, back()),
+    ];
+    let (_, out) = l.execute(&plan).unwrap();
+    let offline = out
+        .history
+        .operations_named("save")
+        .into_iter()
+        .filter(|op| op.invoke.process == client && op.invoke.time_us < 10_000_000);
+    let mut after_inner = 0;
+    for op in offline {
+        after_inner += usize::from(op.invoke.time_us > 2_500_000);
+        assert!(
+            !op.is_ok(),
+            "a save at {} us got through",
+            op.invoke.time_us
+        );
+    }
+    assert!(after_inner > 0, "no save ran after the inner window ended");
+}
