@@ -22,8 +22,9 @@ pub struct Loaded {
     pub logic: Box<dyn ScenarioLogic>,
     /// Where runs happen.
     pub target: Target,
-    /// Which profile each seed runs under.
-    pub choice: ProfileChoice,
+    /// Which profile each seed runs under; set through [`Loaded::with_profile`], which
+    /// checks the scenario declares it.
+    choice: ProfileChoice,
     /// Each declared profile's scenario and logic, overrides applied.
     profiles: std::collections::BTreeMap<String, Profiled>,
 }
@@ -105,6 +106,11 @@ impl Loaded {
         self.scenario.check_profile(&choice)?;
         self.choice = choice;
         Ok(self)
+    }
+
+    /// Which profile each seed runs under.
+    pub fn choice(&self) -> &ProfileChoice {
+        &self.choice
     }
 
     /// The profile a plan was drawn under, from its knobs (`None` for plans of scenarios
