@@ -333,3 +333,19 @@ fn overlapping_disconnections_nest() {
     }
     assert!(after_inner > 0, "no save ran after the inner window ended");
 }
+
+#[test]
+fn a_plan_from_before_profiles_still_loads_and_replays() {
+    let base = loaded(Some("base"));
+    let mut plan = base.plan("naive", 4).unwrap();
+    let hash = base.execute(&plan).unwrap().0.history_hash;
+    // Plans saved before profiles existed carry no `profile` knob.
+    plan.knobs.remove("profile");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.json");
+    plan.save(&path).unwrap();
+    let (code, out, err) = faultline(&["replay", path.to_str().unwrap()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(out.contains(&format!("history {hash}")), "{out}");
+    assert!(!out.contains("profile="), "{out}");
+}
