@@ -143,11 +143,7 @@ impl Harness {
                             ),
                         ));
                     }
-                    Ok(Loaded {
-                        scenario: scenario.clone(),
-                        logic: factory(scenario)?,
-                        target: crate::runner::Target::Sim,
-                    })
+                    Loaded::with_logic(scenario.clone(), &|s| factory(s))
                 }
             }
         };

@@ -12,6 +12,8 @@
 //!
 //! One seed decides everything: the plan (workload, faults, drawn knobs), the simulated
 //! network, server-side randomness. The same seed gives the same history, byte for byte.
+//! A scenario may declare named fault profiles (`[profiles.NAME]`); a seed then runs under
+//! the one a user names, or draws one from itself, and the plan records which.
 //!
 //! ```
 //! use faultline::{runner, scenario::Scenario};

@@ -237,6 +237,31 @@ pub enum Fault {
         /// Offset of its clock from true time.
         ms: i64,
     },
+    /// Cut a client off from every server host at once (the device goes offline), as
+    /// opposed to a [`Fault::Partition`] of one link.
+    Disconnect {
+        /// The client host.
+        client: String,
+    },
+    /// End a disconnection.
+    Reconnect {
+        /// The client host.
+        client: String,
+    },
+    /// A service interruption: `server` takes no request until it recovers. It refuses
+    /// each with a 503 (the client knows nothing happened) or, with `drop`, closes the
+    /// connection unanswered (the client cannot tell).
+    Outage {
+        /// The server host.
+        server: String,
+        /// Close connections without an answer instead of refusing.
+        drop: bool,
+    },
+    /// End a service interruption.
+    Recover {
+        /// The server host.
+        server: String,
+    },
 }
 
 impl Fault {
@@ -259,6 +284,10 @@ impl Fault {
             Fault::Crash { .. } => "crash",
             Fault::Restart { .. } => "restart",
             Fault::Skew { .. } => "skew",
+            Fault::Disconnect { .. } => "disconnect",
+            Fault::Reconnect { .. } => "reconnect",
+            Fault::Outage { .. } => "outage",
+            Fault::Recover { .. } => "recover",
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::check::Verdict;
 use crate::error::{Error, Result};
 use crate::logic::{self, ScenarioLogic};
 use crate::plan::Plan;
-use crate::scenario::Scenario;
+use crate::scenario::{profile, ProfileChoice, Scenario};
 use crate::sim::{run_plan, RunOutput, RunStats};
 
 /// A scenario with its logic, ready to run.
@@ -22,6 +22,17 @@ pub struct Loaded {
     pub logic: Box<dyn ScenarioLogic>,
     /// Where runs happen.
     pub target: Target,
+    /// Which profile each seed runs under; set through [`Loaded::with_profile`], which
+    /// checks the scenario declares it.
+    choice: ProfileChoice,
+    /// Each declared profile's scenario and logic, overrides applied.
+    profiles: std::collections::BTreeMap<String, Profiled>,
+}
+
+/// A scenario under one profile's overrides, with the logic built from it.
+struct Profiled {
+    scenario: Scenario,
+    logic: Box<dyn ScenarioLogic>,
 }
 
 /// Where a run's logic meets its database.
@@ -65,12 +76,78 @@ impl SeedResult {
 impl Loaded {
     /// Validates the scenario against its logic.
     pub fn new(scenario: Scenario) -> Result<Self> {
-        let logic = logic::build(&scenario)?;
+        Self::with_logic(scenario, &logic::build)
+    }
+
+    /// Like [`Loaded::new`], with `build` making the logic of the scenario and of each of
+    /// its profiles (users' own logic comes from a factory).
+    pub fn with_logic(
+        scenario: Scenario,
+        build: &dyn Fn(&Scenario) -> Result<Box<dyn ScenarioLogic>>,
+    ) -> Result<Self> {
+        let logic = build(&scenario)?;
+        let mut profiles = std::collections::BTreeMap::new();
+        for name in scenario.file.profiles.keys() {
+            let scenario = scenario.with_profile(name)?;
+            let logic = build(&scenario)?;
+            profiles.insert(name.clone(), Profiled { scenario, logic });
+        }
         Ok(Self {
             scenario,
             logic,
             target: Target::Sim,
+            choice: ProfileChoice::Drawn,
+            profiles,
         })
+    }
+
+    /// Runs every seed under `choice` from now on; refuses a profile the scenario lacks.
+    pub fn with_profile(mut self, choice: ProfileChoice) -> Result<Self> {
+        self.scenario.check_profile(&choice)?;
+        self.choice = choice;
+        Ok(self)
+    }
+
+    /// Which profile each seed runs under.
+    pub fn choice(&self) -> &ProfileChoice {
+        &self.choice
+    }
+
+    /// The profile a plan was drawn under, from its knobs (`None` for plans of scenarios
+    /// without profiles, and for plans made before profiles existed).
+    pub fn profile_of(
+        knobs: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Option<&str> {
+        knobs.get(profile::KNOB).and_then(|v| v.as_str())
+    }
+
+    /// The logic that generates and runs plans of `profile`.
+    fn logic_for(&self, profile: Option<&str>) -> &dyn ScenarioLogic {
+        match profile.and_then(|p| self.profiles.get(p)) {
+            Some(p) => p.logic.as_ref(),
+            None => self.logic.as_ref(),
+        }
+    }
+
+    /// Invariants `variant` must be caught violating somewhere in a run: a named
+    /// profile's own expectation, or the scenario's when seeds draw their profiles.
+    pub fn required(&self, variant: &str) -> Vec<String> {
+        let named = match &self.choice {
+            ProfileChoice::Named(p) => Some(p.as_str()),
+            ProfileChoice::Drawn => None,
+        };
+        self.scenario.expectation(variant, named).violates
+    }
+
+    /// Invariants `variant` may violate on a seed whose plan has `knobs` without that
+    /// being a finding: what that seed's profile expects, or may see.
+    pub fn allowed(
+        &self,
+        variant: &str,
+        knobs: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Vec<String> {
+        let e = self.scenario.expectation(variant, Self::profile_of(knobs));
+        e.violates.into_iter().chain(e.may_violate).collect()
     }
 
     /// Loads a scenario file, or `scenarios/NAME.toml` when given a bare name.
@@ -97,9 +174,10 @@ impl Loaded {
 
     /// Runs `plan` on this scenario's target.
     pub fn run(&self, plan: &Plan) -> Result<RunOutput> {
+        let logic = self.logic_for(Self::profile_of(&plan.knobs));
         match &self.target {
-            Target::Sim => run_plan(plan, self.logic.as_ref()),
-            Target::Postgres(t) => crate::pg::run_plan_pg(plan, self.logic.as_ref(), t),
+            Target::Sim => run_plan(plan, logic),
+            Target::Postgres(t) => crate::pg::run_plan_pg(plan, logic, t),
         }
     }
 
@@ -129,7 +207,15 @@ impl Loaded {
     /// The plan for (variant, seed).
     pub fn plan(&self, variant: &str, seed: u64) -> Result<Plan> {
         self.check_variant(variant)?;
-        Plan::generate(&self.scenario, self.logic.as_ref(), variant, seed)
+        let name = self.choice.for_seed(&self.scenario, seed);
+        let mut plan = match name.as_deref().and_then(|n| self.profiles.get(n)) {
+            Some(p) => Plan::generate(&p.scenario, p.logic.as_ref(), variant, seed)?,
+            None => Plan::generate(&self.scenario, self.logic.as_ref(), variant, seed)?,
+        };
+        if let Some(name) = name {
+            plan.knobs.insert(profile::KNOB.into(), name.into());
+        }
+        Ok(plan)
     }
 
     /// Runs a plan and checks every invariant, keeping the full output.
@@ -143,10 +229,11 @@ impl Loaded {
         self.check_variant(&plan.variant)?;
         let started = Instant::now();
         let out = self.run(plan)?;
+        let logic = self.logic_for(Self::profile_of(&plan.knobs));
         let verdicts = self
             .invariants()
             .iter()
-            .map(|inv| self.logic.check(inv, &out.history, &out.state))
+            .map(|inv| logic.check(inv, &out.history, &out.state))
             .collect();
         let result = SeedResult {
             variant: plan.variant.clone(),
@@ -165,7 +252,7 @@ impl Loaded {
     pub fn violates(&self, plan: &Plan, invariant: &str) -> Result<bool> {
         let out = self.run(plan)?;
         Ok(!self
-            .logic
+            .logic_for(Self::profile_of(&plan.knobs))
             .check(invariant, &out.history, &out.state)
             .is_ok())
     }
@@ -266,14 +353,25 @@ pub struct InvariantTally {
     pub violated: usize,
     /// The first such seed.
     pub first_seed: Option<u64>,
-    /// Whether the scenario expects this variant to violate it.
+    /// Whether the scenario expects this variant to violate it somewhere in the run.
     pub expected: bool,
+    /// Violating seeds whose profile allowed it although the run does not require it
+    /// (a `may_violate`, or another profile's expectation).
+    #[serde(default)]
+    pub tolerated: usize,
+    /// Violating seeds whose profile does not allow it.
+    #[serde(default)]
+    pub unexpected: usize,
 }
 
 impl InvariantTally {
-    /// True when what was seen is what the scenario expects.
+    /// True when what was seen is what the scenario expects: a required violation was
+    /// found, and every violating seed's profile allowed it. (Documents written before
+    /// profiles carry neither count, and are judged as before: required or never.)
     pub fn as_expected(&self) -> bool {
-        self.expected == (self.violated > 0)
+        self.unexpected == 0
+            && (!self.expected || self.violated > 0)
+            && (self.expected || self.violated == self.tolerated)
     }
 }
 
@@ -298,21 +396,28 @@ impl VariantSummary {
     /// Tallies `results` of `variant`.
     pub fn new(loaded: &Loaded, variant: &str, results: &[SeedResult]) -> Self {
         let mine: Vec<&SeedResult> = results.iter().filter(|r| r.variant == variant).collect();
-        let expected = loaded.scenario.expected_violations(variant);
+        let required = loaded.required(variant);
         let invariants = loaded
             .invariants()
             .into_iter()
             .map(|inv| {
-                let hits: Vec<u64> = mine
+                let hits: Vec<&SeedResult> = mine
                     .iter()
                     .filter(|r| r.verdicts.iter().any(|v| v.invariant == inv && !v.is_ok()))
-                    .map(|r| r.seed)
+                    .copied()
                     .collect();
+                let allowed = hits
+                    .iter()
+                    .filter(|r| loaded.allowed(variant, &r.knobs).contains(&inv))
+                    .count();
+                let expected = required.contains(&inv);
                 InvariantTally {
-                    expected: expected.contains(&inv),
-                    invariant: inv,
+                    expected,
                     violated: hits.len(),
-                    first_seed: hits.first().copied(),
+                    first_seed: hits.first().map(|r| r.seed),
+                    tolerated: if expected { 0 } else { allowed },
+                    unexpected: hits.len() - allowed,
+                    invariant: inv,
                 }
             })
             .collect();

@@ -9,9 +9,11 @@ use crate::report::summary::RunDoc;
 use crate::report::text;
 
 mod replay;
+mod report;
 mod run;
 
 use crate::runner::{Loaded, Target};
+use crate::scenario::ProfileChoice;
 use replay::{replay, shrink_cmd};
 use run::{run, RunOpts};
 
@@ -47,6 +49,10 @@ pub enum Command {
         /// Run exactly this seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// A fault profile of the scenario (`[profiles.NAME]`), `base` for the scenario's
+        /// own knobs, or `all` (the default) for one drawn per seed.
+        #[arg(long)]
+        profile: Option<String>,
         /// Where the logic runs: `sim` (the simulated world) or `postgres` (the database
         /// in DATABASE_URL, through fault proxies).
         #[arg(long, default_value = "sim")]
@@ -117,6 +123,10 @@ pub enum Command {
         /// The invariant to keep failing (default: the first one violated).
         #[arg(long)]
         invariant: Option<String>,
+        /// A fault profile of the scenario (`[profiles.NAME]`), `base` for the scenario's
+        /// own knobs, or `all` (the default) for one drawn per seed.
+        #[arg(long)]
+        profile: Option<String>,
         /// Where to write the minimal plan.
         #[arg(short = 'o', long = "out", default_value = "plan.json")]
         out: PathBuf,
@@ -134,6 +144,10 @@ pub enum Command {
         /// The variant.
         #[arg(long, default_value = "reference")]
         variant: String,
+        /// A fault profile of the scenario (`[profiles.NAME]`), `base` for the scenario's
+        /// own knobs, or `all` (the default) for one drawn per seed.
+        #[arg(long)]
+        profile: Option<String>,
         /// Write the history as JSON Lines to this file.
         #[arg(long)]
         history: Option<PathBuf>,
@@ -168,6 +182,22 @@ pub enum ReportAction {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// Per caught variant, the share of seeds that catch it and the median seeds to first
+    /// failure, as a Markdown table written between the README's catch-table markers.
+    CatchTable {
+        /// The file holding `<!-- catch-table:start -->` and `<!-- catch-table:end -->`.
+        #[arg(long, default_value = "README.md")]
+        readme: PathBuf,
+        /// Folder of scenario files; every one is measured.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+        /// Seeds per variant (seeds 1..=N).
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// Worker threads; default: every core.
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
 }
 
 /// Executes a command; `Ok(false)` means some verdict differed from expectations.
@@ -179,6 +209,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
             variant,
             seeds,
             seed,
+            profile,
             backend,
             allow_any_database,
             jobs,
@@ -221,6 +252,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     out_dir: out_dir.clone(),
                     shard,
                     target: target.clone(),
+                    profile: ProfileChoice::from_arg(profile.as_deref()),
                 };
                 docs.push(run(arg, &variant, &seeds, &opts)?);
             }
@@ -234,6 +266,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
             target,
             seed,
             variant,
+            profile,
             history,
             plan_out,
             timeline,
@@ -241,7 +274,13 @@ pub fn execute(cli: Cli) -> Result<bool> {
             allow_any_database,
         } => {
             let on = target_of(&backend, allow_any_database)?;
-            replay(&target, seed, &variant, history, plan_out, timeline, on)
+            let outputs = replay::Outputs {
+                history,
+                plan_out,
+                timeline,
+            };
+            let profile = ProfileChoice::from_arg(profile.as_deref());
+            replay(&target, seed, &variant, &profile, outputs, on)
         }
         Command::Report {
             action: None,
@@ -276,38 +315,29 @@ pub fn execute(cli: Cli) -> Result<bool> {
         Command::Report {
             action: Some(ReportAction::Merge { files, json, junit }),
             ..
-        } => {
-            let mut docs = Vec::new();
-            for f in &files {
-                let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
-                    path: f.clone(),
-                    source,
-                })?;
-                let set: RunSet = serde_json::from_str(&text).map_err(|e| Error::Input {
-                    file: f.clone(),
-                    line: e.line().max(1),
-                    column: e.column().max(1),
-                    message: format!("expected the output of `faultline run --json`: {e}"),
-                })?;
-                docs.extend(set.runs);
-            }
-            let merged = crate::report::summary::merge(docs).map_err(Error::Usage)?;
-            if json {
-                println!("{}", to_json(&RunSet::new(merged.clone())));
-            } else {
-                print!("{}", crate::report::markdown::render(&merged));
-            }
-            write_extras(&merged, junit.as_deref(), None)?;
-            Ok(merged.iter().all(|d| d.as_expected))
-        }
+        } => report::merge(&files, json, junit.as_deref()),
+        Command::Report {
+            action:
+                Some(ReportAction::CatchTable {
+                    readme,
+                    dir,
+                    seeds,
+                    jobs,
+                }),
+            ..
+        } => report::catch_table(&readme, &dir, seeds, jobs),
         Command::Shrink {
             scenario,
             seed,
             variant,
             invariant,
+            profile,
             out,
             budget,
-        } => shrink_cmd(&scenario, seed, &variant, invariant, &out, budget),
+        } => {
+            let profile = ProfileChoice::from_arg(profile.as_deref());
+            shrink_cmd(&scenario, seed, &variant, &profile, invariant, &out, budget)
+        }
     }
 }
 

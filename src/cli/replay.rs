@@ -6,16 +6,18 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::report::text;
 use crate::runner::{Loaded, Target};
+use crate::scenario::ProfileChoice;
 
 pub(super) fn shrink_cmd(
     arg: &str,
     seed: u64,
     variant: &str,
+    profile: &ProfileChoice,
     invariant: Option<String>,
     out: &std::path::Path,
     budget: usize,
 ) -> Result<bool> {
-    let loaded = Loaded::load(arg)?;
+    let loaded = Loaded::load(arg)?.with_profile(profile.clone())?;
     let plan = loaded.plan(variant, seed)?;
     let (result, _) = loaded.execute(&plan)?;
     let invariant = match invariant {
@@ -63,15 +65,26 @@ pub(super) fn shrink_cmd(
     Ok(true)
 }
 
+/// Files `faultline replay` may write besides its report.
+pub(super) struct Outputs {
+    pub(super) history: Option<PathBuf>,
+    pub(super) plan_out: Option<PathBuf>,
+    pub(super) timeline: Option<PathBuf>,
+}
+
 pub(super) fn replay(
     target: &str,
     seed: Option<u64>,
     variant: &str,
-    history: Option<PathBuf>,
-    plan_out: Option<PathBuf>,
-    timeline: Option<PathBuf>,
+    profile: &ProfileChoice,
+    outputs: Outputs,
     on: Target,
 ) -> Result<bool> {
+    let Outputs {
+        history,
+        plan_out,
+        timeline,
+    } = outputs;
     let (loaded, plan, shown) = if target.ends_with(".json") {
         let plan = Plan::load(target.as_ref())?;
         // The file it was made from, else the built-in scenario of that name.
@@ -86,7 +99,9 @@ pub(super) fn replay(
     } else {
         let seed =
             seed.ok_or_else(|| Error::Usage("replay of a scenario needs --seed S".into()))?;
-        let loaded = Loaded::load(target)?.with_target(on)?;
+        let loaded = Loaded::load(target)?
+            .with_target(on)?
+            .with_profile(profile.clone())?;
         let plan = loaded.plan(variant, seed)?;
         (loaded, plan, target.to_string())
     };
@@ -117,7 +132,7 @@ pub(super) fn replay(
         "{}",
         text::replay_report(&loaded, &shown, &plan, &result, &out)
     );
-    let expected = loaded.scenario.expected_violations(&plan.variant);
+    let expected = loaded.allowed(&plan.variant, &plan.knobs);
     let as_expected = result.violations().all(|v| expected.contains(&v.invariant));
     Ok(as_expected)
 }

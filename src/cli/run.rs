@@ -7,7 +7,8 @@ use crate::determinism;
 use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
-use crate::runner::{run_many, run_many_with, Loaded, Target, VariantSummary};
+use crate::runner::{run_many_with, Loaded, Target, VariantSummary};
+use crate::scenario::ProfileChoice;
 
 /// Options of `faultline run`.
 pub(super) struct RunOpts {
@@ -18,11 +19,14 @@ pub(super) struct RunOpts {
     pub(super) out_dir: PathBuf,
     pub(super) shard: Option<(usize, usize)>,
     pub(super) target: Target,
+    pub(super) profile: ProfileChoice,
 }
 
 pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<RunDoc> {
     let (jobs, json) = (opts.jobs, opts.json);
-    let loaded = Loaded::load(arg)?.with_target(opts.target.clone())?;
+    let loaded = Loaded::load(arg)?
+        .with_target(opts.target.clone())?
+        .with_profile(opts.profile.clone())?;
     let variants = if variant == "all" {
         loaded.variants()
     } else {
@@ -44,7 +48,11 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
         None => seeds.to_vec(),
     };
     let seeds = seeds.as_slice();
-    let make = || Loaded::new(loaded.scenario.clone())?.with_target(opts.target.clone());
+    let make = || {
+        Loaded::new(loaded.scenario.clone())?
+            .with_target(opts.target.clone())?
+            .with_profile(opts.profile.clone())
+    };
     let (results, elapsed) = run_many_with(&make, &variants, seeds, jobs, &progress)?;
     let summaries: Vec<VariantSummary> = variants
         .iter()
@@ -53,7 +61,7 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
     let mut ok = summaries.iter().all(VariantSummary::as_expected);
     let mut divergences = Vec::new();
     if opts.check_determinism {
-        let (again, _) = run_many(&loaded.scenario, &variants, seeds, jobs, &|_, _| {})?;
+        let (again, _) = run_many_with(&make, &variants, seeds, jobs, &|_, _| {})?;
         for (a, b) in results.iter().zip(&again) {
             if a.history_hash != b.history_hash {
                 let plan = loaded.plan(&a.variant, a.seed)?;
@@ -67,10 +75,9 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
     } else {
         Vec::new()
     };
-    let expected = |v: &str, inv: &str| {
+    let expected = |r: &crate::runner::SeedResult, inv: &str| {
         loaded
-            .scenario
-            .expected_violations(v)
+            .allowed(&r.variant, &r.knobs)
             .iter()
             .any(|e| e == inv)
     };

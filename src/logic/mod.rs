@@ -98,7 +98,13 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
         }
     };
     let known = |list: &[&str], name: &str| list.contains(&name);
-    for v in f.variants.iter().chain(f.expect.keys()) {
+    // Profiles' own expectations are checked like the scenario's.
+    let expects = || {
+        f.expect
+            .iter()
+            .chain(f.profiles.values().flat_map(|p| p.expect.iter()))
+    };
+    for v in f.variants.iter().chain(expects().map(|(v, _)| v)) {
         if !known(logic.variants(), v) {
             return Err(scenario.error_near(
                 v,
@@ -113,7 +119,7 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
     for i in f
         .invariants
         .iter()
-        .chain(f.expect.values().flat_map(|e| e.violates.iter()))
+        .chain(expects().flat_map(|(_, e)| e.violates.iter().chain(e.may_violate.iter())))
     {
         if !known(logic.invariants(), i) {
             return Err(scenario.error_near(

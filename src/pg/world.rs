@@ -443,6 +443,23 @@ fn apply(fault: &Fault, links: &BTreeMap<String, Links>, auth: &Rc<RefCell<AuthS
         | Fault::Crash { .. }
         | Fault::Restart { .. }
         | Fault::Skew { .. } => false,
+        Fault::Disconnect { client } | Fault::Reconnect { client } => {
+            let cut = matches!(fault, Fault::Disconnect { .. });
+            let both = |s: &mut LinkState, _: bool| {
+                s.drop_up = cut;
+                s.drop_down = cut;
+            };
+            on(client, "store", &both) && on(client, "auth", &both)
+        }
+        // The proxies cannot answer for the server, so both kinds of interruption become
+        // requests that vanish: every client's link to that server drops what it sends.
+        Fault::Outage { server, .. } | Fault::Recover { server } => {
+            let down = matches!(fault, Fault::Outage { .. });
+            links
+                .keys()
+                .map(|client| on(client, server, &|s, _| s.drop_up = down))
+                .fold(false, |any, applied| any | applied)
+        }
     }
 }
 

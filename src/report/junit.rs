@@ -42,10 +42,16 @@ pub fn render(docs: &[RunDoc]) -> String {
                 s.push_str("/>\n");
                 continue;
             }
-            let message = if t.expected {
+            let message = if t.expected && t.violated == 0 {
                 format!(
                     "expected a violation of {} but it held on all {} seeds",
                     t.invariant, v.seeds
+                )
+            } else if t.unexpected > 0 {
+                format!(
+                    "violated on {} of {} seeds, {} of them under a profile that does not \
+                     allow it",
+                    t.violated, v.seeds, t.unexpected
                 )
             } else {
                 format!("violated on {} of {} seeds", t.violated, v.seeds)

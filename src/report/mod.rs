@@ -1,5 +1,6 @@
 //! Human-readable and machine-readable output.
 
+pub mod catch_table;
 pub mod chart;
 pub mod junit;
 pub mod markdown;

@@ -70,16 +70,26 @@ impl RunDoc {
         wall_ms: u64,
         variants: Vec<VariantSummary>,
         results: &[SeedResult],
-        expected: &dyn Fn(&str, &str) -> bool,
+        expected: &dyn Fn(&SeedResult, &str) -> bool,
     ) -> Self {
         let failures = first_failures(results)
             .into_iter()
-            .map(|f| Failure {
-                variant: f.variant.to_string(),
-                seed: f.seed,
-                expected: expected(f.variant, &f.verdict.invariant),
-                verdict: f.verdict.clone(),
-                replay: replay_command(path, f.variant, f.seed),
+            .filter_map(|f| {
+                let r = results
+                    .iter()
+                    .find(|r| r.variant == f.variant && r.seed == f.seed)?;
+                Some(Failure {
+                    variant: f.variant.to_string(),
+                    seed: f.seed,
+                    expected: expected(r, &f.verdict.invariant),
+                    verdict: f.verdict.clone(),
+                    replay: replay_command(
+                        path,
+                        f.variant,
+                        f.seed,
+                        crate::runner::Loaded::profile_of(&r.knobs),
+                    ),
+                })
             })
             .collect();
         Self {
@@ -164,6 +174,8 @@ fn absorb(acc: &mut RunDoc, doc: RunDoc) {
 
 fn add_tally(x: &mut InvariantTally, t: &InvariantTally) {
     x.violated += t.violated;
+    x.tolerated += t.tolerated;
+    x.unexpected += t.unexpected;
     x.first_seed = match (x.first_seed, t.first_seed) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

@@ -79,15 +79,14 @@ struct Sample {
 
 fn one_run(clients: u64, policy: Backoff, seed: u64, cfg: &SweepConfig) -> Result<Sample> {
     let scenario = Scenario::parse("sweep.toml".as_ref(), SCENARIO.to_string())?;
-    let loaded = Loaded {
-        scenario,
-        logic: Box::new(Contention {
+    let (base_ms, cap_ms) = (cfg.base_ms, cfg.cap_ms);
+    let loaded = Loaded::with_logic(scenario, &|_| {
+        Ok(Box::new(Contention {
             clients,
-            base_ms: cfg.base_ms,
-            cap_ms: cfg.cap_ms,
-        }),
-        target: crate::runner::Target::Sim,
-    };
+            base_ms,
+            cap_ms,
+        }))
+    })?;
     let plan = loaded.plan(policy.name(), seed)?;
     let (_, out) = loaded.execute(&plan)?;
     let mut s = Sample {

@@ -32,19 +32,33 @@ pub fn listing(loaded: &Loaded, path: &Path) -> String {
         };
         let _ = writeln!(s, "  variant {v:<11} {what}");
     }
+    for (name, p) in &f.profiles {
+        let _ = writeln!(s, "  profile {name:<20} {}", one_line(&p.description));
+    }
     s.push('\n');
     s
 }
 
-/// The command that replays one seed.
-pub fn replay_command(path: &str, variant: &str, seed: u64) -> String {
+/// One knob as `name=value`; names (a profile) print bare, as they are typed.
+pub fn knob(name: &str, value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(v) => format!("{name}={v}"),
+        v => format!("{name}={v}"),
+    }
+}
+
+/// The command that replays one seed, under the profile it ran with if any.
+pub fn replay_command(path: &str, variant: &str, seed: u64, profile: Option<&str>) -> String {
     if crate::harness::is_custom(variant) {
         // User logic lives in the user's test; `path` is that test's name.
         format!("FAULTLINE_SEED={seed} cargo test -- --exact {path}")
     } else if path.ends_with(".json") {
         format!("faultline replay {path}")
     } else {
-        format!("faultline replay {path} --variant {variant} --seed {seed}")
+        // A drawn profile is a function of the seed, but naming it keeps the command
+        // right for a reader who reruns it with another profile in mind.
+        let profile = profile.map_or(String::new(), |p| format!(" --profile {p}"));
+        format!("faultline replay {path} --variant {variant} --seed {seed}{profile}")
     }
 }
 
@@ -104,6 +118,7 @@ pub fn violation_block(
     seed: u64,
     verdict: &Verdict,
     knobs: Option<&std::collections::BTreeMap<String, serde_json::Value>>,
+    profile: Option<&str>,
 ) -> String {
     let mut s = String::new();
     let Some(v) = &verdict.violation else {
@@ -130,10 +145,14 @@ pub fn violation_block(
         );
     }
     if let Some(knobs) = knobs {
-        let k: Vec<String> = knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let k: Vec<String> = knobs.iter().map(|(k, v)| knob(k, v)).collect();
         let _ = writeln!(s, "  knobs: {}", k.join(" "));
     }
-    let _ = writeln!(s, "  replay: {}", replay_command(path, variant, seed));
+    let _ = writeln!(
+        s,
+        "  replay: {}",
+        replay_command(path, variant, seed, profile)
+    );
     s
 }
 
@@ -236,16 +255,23 @@ pub fn run_report(
                 let _ = writeln!(s, "\n{} is expected to be caught: {why}", f.variant);
             }
         }
+        let empty = Default::default();
+        let knobs_or_none = knobs.unwrap_or(&empty);
         let expected = loaded
-            .scenario
-            .expected_violations(f.variant)
+            .allowed(f.variant, knobs_or_none)
             .contains(&f.verdict.invariant);
         s.push('\n');
         if !expected {
             s.push_str("UNEXPECTED ");
         }
         s.push_str(&violation_block(
-            name, path, f.variant, f.seed, f.verdict, knobs,
+            name,
+            path,
+            f.variant,
+            f.seed,
+            f.verdict,
+            knobs,
+            Loaded::profile_of(knobs_or_none),
         ));
         let note = shrunk.iter().find(|n| {
             n.variant == f.variant && n.seed == f.seed && n.invariant == f.verdict.invariant
@@ -270,6 +296,15 @@ pub fn run_report(
                 v.variant, t.invariant, v.seeds
             );
         }
+        // The first failure shown above may be one its profile allowed; say how many were not.
+        let profiled = !loaded.scenario.file.profiles.is_empty();
+        for t in v.invariants.iter().filter(|t| profiled && t.unexpected > 0) {
+            let _ = writeln!(
+                s,
+                "\nUNEXPECTED  {} violated {} on {} of {} seeds whose profile does not allow it",
+                v.variant, t.invariant, t.unexpected, v.seeds
+            );
+        }
     }
     s
 }
@@ -289,7 +324,7 @@ pub fn replay_report(
         "{name}  variant {}  seed {}  history {}",
         plan.variant, plan.seed, result.history_hash
     );
-    let k: Vec<String> = plan.knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let k: Vec<String> = plan.knobs.iter().map(|(k, v)| knob(k, v)).collect();
     let _ = writeln!(s, "knobs: {}", k.join(" "));
     let _ = writeln!(
         s,
@@ -328,6 +363,7 @@ pub fn replay_report(
                 plan.seed,
                 v,
                 None,
+                Loaded::profile_of(&plan.knobs),
             )),
         }
     }

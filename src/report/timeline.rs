@@ -40,7 +40,7 @@ fn bands(history: &History, end_us: u64) -> (Vec<Band>, Vec<(u64, String)>) {
     let mut out = Vec::new();
     let mut marks = Vec::new();
     let hosts_of = |v: &Value| -> Vec<String> {
-        ["a", "b", "from", "to"]
+        ["a", "b", "from", "to", "client", "server"]
             .iter()
             .filter_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
             .collect()
@@ -55,6 +55,10 @@ fn bands(history: &History, end_us: u64) -> (Vec<Band>, Vec<(u64, String)>) {
             "release" => ("hold", false),
             "slow" => ("slow", true),
             "restore" => ("slow", false),
+            "disconnect" => ("offline", true),
+            "reconnect" => ("offline", false),
+            "outage" => ("outage", true),
+            "recover" => ("outage", false),
             _ => return None,
         })
     };
@@ -87,6 +91,8 @@ fn bands(history: &History, end_us: u64) -> (Vec<Band>, Vec<(u64, String)>) {
             "partition" => "partition",
             "oneway" => "oneway",
             "hold" => "hold",
+            "offline" => "offline",
+            "outage" => "outage",
             _ => "slow",
         };
         out.push(band(fam, start, healed, &v, hosts_of(&v)));
@@ -106,6 +112,16 @@ fn band(fam: &'static str, start: u64, end: u64, v: &Value, hosts: Vec<String>) 
             v["ms"],
             v["a"].as_str().unwrap_or("?"),
             v["b"].as_str().unwrap_or("?")
+        ),
+        "offline" => format!("{} offline", v["client"].as_str().unwrap_or("?")),
+        "outage" => format!(
+            "{} interrupted ({})",
+            v["server"].as_str().unwrap_or("?"),
+            if v["drop"] == true {
+                "connections dropped"
+            } else {
+                "503 to every request"
+            }
         ),
         other => format!(
             "{other} {}-{}",
@@ -299,7 +315,11 @@ pub fn html(loaded: &Loaded, plan: &Plan, result: &SeedResult, out: &RunOutput) 
             }
         }
     }
-    let knobs: Vec<String> = plan.knobs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let knobs: Vec<String> = plan
+        .knobs
+        .iter()
+        .map(|(k, v)| crate::report::text::knob(k, v))
+        .collect();
     format!(
         r##"<!doctype html>
 <html><head><meta charset="utf-8"><title>faultline {name} {variant} seed {seed}</title>
@@ -317,13 +337,14 @@ li.violated {{ color: #991b1b; }} li.holds {{ color: #166534; }}
 .op:hover rect {{ filter: brightness(1.25); }}
 .band {{ opacity: 0.35; }} .band.partition {{ fill: #9ca3af; }} .band.oneway {{ fill: #60a5fa; }}
 .band.hold {{ fill: #f472b6; }} .band.slow {{ fill: #fde047; }}
+.band.offline {{ fill: #6b7280; }} .band.outage {{ fill: #f87171; }}
 </style></head><body>
 <h1>{name} &middot; variant {variant} &middot; seed {seed}</h1>
 <div class="meta">history {hash} &middot; {ops} operations &middot; simulated {sim} &middot; {knobs}</div>
 <ul>{verdicts}</ul>
-<div class="legend"><span><i style="background:#16a34a"></i>ok</span><span><i style="background:#dc2626"></i>fail</span><span><i style="background:#d97706"></i>info (unknown)</span><span><i style="outline:3px solid #111827;background:#fff"></i>named by a violation</span><span><i style="background:#9ca3af;opacity:.5"></i>partition</span><span><i style="background:#60a5fa;opacity:.5"></i>answers lost</span><span><i style="background:#f472b6;opacity:.5"></i>held</span><span><i style="background:#fde047;opacity:.6"></i>slow link</span><span><i style="background:#7c3aed"></i>revocation / phase</span></div>
+<div class="legend"><span><i style="background:#16a34a"></i>ok</span><span><i style="background:#dc2626"></i>fail</span><span><i style="background:#d97706"></i>info (unknown)</span><span><i style="outline:3px solid #111827;background:#fff"></i>named by a violation</span><span><i style="background:#9ca3af;opacity:.5"></i>partition</span><span><i style="background:#60a5fa;opacity:.5"></i>answers lost</span><span><i style="background:#f472b6;opacity:.5"></i>held</span><span><i style="background:#fde047;opacity:.6"></i>slow link</span><span><i style="background:#6b7280;opacity:.5"></i>offline</span><span><i style="background:#f87171;opacity:.5"></i>service interrupted</span><span><i style="background:#7c3aed"></i>revocation / phase</span></div>
 {svg}
-<p class="meta">Hover a bar for its arguments and result. Replay: <code>faultline replay {path} --variant {variant} --seed {seed}</code></p>
+<p class="meta">Hover a bar for its arguments and result. Replay: <code>{replay}</code></p>
 </body></html>
 "##,
         name = esc(&plan.scenario),
@@ -333,7 +354,12 @@ li.violated {{ color: #991b1b; }} li.holds {{ color: #166534; }}
         ops = ops.len(),
         sim = secs(end_us),
         knobs = esc(&knobs.join(" ")),
-        path = esc(&loaded.scenario.path.to_string_lossy()),
+        replay = esc(&crate::report::text::replay_command(
+            &loaded.scenario.path.to_string_lossy(),
+            &plan.variant,
+            plan.seed,
+            Loaded::profile_of(&plan.knobs),
+        )),
     )
 }
 

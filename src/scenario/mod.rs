@@ -4,6 +4,7 @@
 //! Parsing is strict: an unknown key or a malformed value is an [`Error::Input`] naming
 //! the file, line and column, so a typo never silently turns a fault off.
 
+pub mod profile;
 mod span;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use profile::{ProfileChoice, ProfileSpec};
 pub use span::Span;
 
 /// The top level of a scenario file.
@@ -54,6 +56,9 @@ pub struct ScenarioFile {
     /// Expected verdicts per variant; a variant not listed must hold everything.
     #[serde(default)]
     pub expect: BTreeMap<String, Expectation>,
+    /// Named fault profiles, each overriding some of the knobs above.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileSpec>,
 }
 
 /// Network knobs.
@@ -162,6 +167,18 @@ pub struct FaultProfile {
     pub spike_ms: Span<u64>,
     /// Revocations of every session of a user.
     pub revocations: Span<u64>,
+    /// Full disconnections per run: one client cut off from every server at once (the
+    /// browser going offline), not one link at a time.
+    pub disconnections: Span<u64>,
+    /// How long each disconnection lasts.
+    pub disconnection_ms: Span<u64>,
+    /// Service interruptions per run: the store and auth take no requests for a while.
+    pub outages: Span<u64>,
+    /// How long each interruption lasts.
+    pub outage_ms: Span<u64>,
+    /// Chance that an interruption drops requests unanswered (the client cannot tell
+    /// whether they took effect) rather than refusing them with a 503.
+    pub outage_drop: f64,
     /// Partitions per run between the primary and a replica: replication stops, and the
     /// replica catches up on repair. Drawn only when the world has replicas.
     pub replica_partitions: Span<u64>,
@@ -200,6 +217,11 @@ impl Default for FaultProfile {
             spike_latency_ms: Span::Range([100, 1500]),
             spike_ms: Span::Range([200, 3000]),
             revocations: Span::Fixed(0),
+            disconnections: Span::Fixed(0),
+            disconnection_ms: Span::Range([1000, 5000]),
+            outages: Span::Fixed(0),
+            outage_ms: Span::Range([1000, 5000]),
+            outage_drop: 0.5,
             replica_partitions: Span::Fixed(0),
             replica_partition_ms: Span::Range([500, 5000]),
             replica_lag_spikes: Span::Fixed(0),
@@ -222,6 +244,10 @@ pub struct Expectation {
     /// Invariants this variant is known to violate; every other one must hold.
     #[serde(default)]
     pub violates: Vec<String>,
+    /// Invariants this variant may violate on some seeds without that being a finding:
+    /// neither required nor refused (for a profile whose faults only sometimes expose it).
+    #[serde(default)]
+    pub may_violate: Vec<String>,
     /// Why, in words, for the report.
     #[serde(default)]
     pub why: String,
@@ -236,6 +262,8 @@ pub struct Scenario {
     pub text: String,
     /// Its contents.
     pub file: ScenarioFile,
+    /// The profile whose overrides `file` carries, if any.
+    pub profile: Option<String>,
 }
 
 impl Scenario {
@@ -255,8 +283,18 @@ impl Scenario {
             path: path.to_path_buf(),
             text,
             file,
+            profile: None,
         };
         s.check_spans()?;
+        for name in s.file.profiles.keys() {
+            if name == profile::BASE || name == profile::ALL {
+                return Err(s.error_near(
+                    &format!("[profiles.{name}"),
+                    format!("`{name}` is a reserved profile name; pick another"),
+                ));
+            }
+            s.with_profile(name)?;
+        }
         Ok(s)
     }
 
@@ -302,6 +340,10 @@ impl Scenario {
             ("spike_latency_ms", f.faults.spike_latency_ms),
             ("spike_ms", f.faults.spike_ms),
             ("revocations", f.faults.revocations),
+            ("disconnections", f.faults.disconnections),
+            ("disconnection_ms", f.faults.disconnection_ms),
+            ("outages", f.faults.outages),
+            ("outage_ms", f.faults.outage_ms),
             ("replica_partitions", f.faults.replica_partitions),
             ("replica_partition_ms", f.faults.replica_partition_ms),
             ("replica_lag_spikes", f.faults.replica_lag_spikes),
@@ -322,6 +364,12 @@ impl Scenario {
                     format!("`{key}`: expected [low, high] with low <= high"),
                 ));
             }
+        }
+        if !(0.0..=1.0).contains(&f.faults.outage_drop) {
+            return Err(self.error_near(
+                "outage_drop",
+                "`outage_drop`: expected a chance between 0 and 1".into(),
+            ));
         }
         if f.network.tick_ms == 0 {
             return Err(self.error_near("tick_ms", "`tick_ms`: expected at least 1".into()));
@@ -346,7 +394,18 @@ pub fn parse_workload<T: serde::de::DeserializeOwned + Default>(scenario: &Scena
     }
     let outer: Outer<T> = toml::from_str(&scenario.text)
         .map_err(|e| toml_error(&scenario.path, &scenario.text, &e))?;
-    Ok(outer.workload.unwrap_or_default())
+    let Some(name) = &scenario.profile else {
+        return Ok(outer.workload.unwrap_or_default());
+    };
+    // The text has no merged table to point into, so errors point at the profile.
+    toml::Value::Table(scenario.file.workload.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            scenario.error_near(
+                &format!("[profiles.{name}"),
+                format!("profile `{name}` workload: {}", e.message().trim()),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -103,7 +103,11 @@ impl SimAuth {
     async fn ask(&self, msg: Wire) -> Result<Session, DbError> {
         let reply =
             call::<Result<Session, AuthError>>("auth", AUTH_PORT, &msg, self.timeout).await?;
-        reply.map_err(|e| DbError::Unauthorized(e.to_string()))
+        // A refusal during an interruption certainly did nothing: the client may retry.
+        reply.map_err(|e| match e {
+            AuthError::Unavailable(why) => DbError::Unreachable(why),
+            e => DbError::Unauthorized(e.to_string()),
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! `client-N` hosts, with the nemesis applying the plan's faults between simulation steps.
 
 pub mod client;
+pub mod cutoffs;
 mod device_faults;
 pub mod nemesis;
 pub mod net;

@@ -157,6 +157,7 @@ pub fn generate(
         knobs,
         &mut events,
     );
+    super::cutoffs::generate(profile, &mut rng, clients, safety_ms, knobs, &mut events);
     // A stable sort keeps the draw order for events at the same millisecond.
     events.sort_by_key(|e| e.at_ms);
     events

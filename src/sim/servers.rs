@@ -1,7 +1,7 @@
 //! The software of the server hosts: the store (primary), its read replicas and the auth
 //! service.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -17,20 +17,49 @@ use crate::store::{Replica, Store};
 /// connections broken by partitions from piling up.
 const IDLE_LIMIT: Duration = Duration::from_secs(30);
 
+/// How a server host treats the requests it reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Service {
+    /// Serves them.
+    #[default]
+    Up,
+    /// A service interruption that answers every request with a 503.
+    Refusing,
+    /// A service interruption that closes every connection unanswered.
+    Dropping,
+}
+
+/// A server host's [`Service`], shared with the world that switches it between steps.
+pub type ServiceState = Rc<Cell<Service>>;
+
+/// What a refused request is told; it did not take effect, as [`DbError::Unreachable`]
+/// promises, so clients treat it like any connection failure.
+const UNAVAILABLE: &str = "503 service unavailable";
+
 /// Serves data requests against the shared store until the host is crashed.
-pub async fn serve_store(store: Rc<RefCell<Store>>) -> turmoil::Result {
+pub async fn serve_store(store: Rc<RefCell<Store>>, service: ServiceState) -> turmoil::Result {
     let listener = TcpListener::bind(("0.0.0.0", STORE_PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(store_connection(stream, store.clone()));
+        tokio::task::spawn_local(store_connection(stream, store.clone(), service.clone()));
     }
 }
 
-async fn store_connection(mut stream: TcpStream, store: Rc<RefCell<Store>>) {
+async fn store_connection(mut stream: TcpStream, store: Rc<RefCell<Store>>, service: ServiceState) {
     let Ok(Ok(msg)) = tokio::time::timeout(IDLE_LIMIT, read_frame::<Wire>(&mut stream)).await
     else {
         return;
     };
+    match service.get() {
+        Service::Up => {}
+        // Dropping the stream closes it: the client sees the connection die mid-request.
+        Service::Dropping => return,
+        Service::Refusing => {
+            let refusal: Result<(), DbError> = Err(DbError::Unreachable(UNAVAILABLE.into()));
+            let _ = write_frame(&mut stream, &refusal).await;
+            return;
+        }
+    }
     let reply: Result<Response, DbError> = match msg {
         Wire::Data { token, request } => match Claims::verify(&token, now_ms()) {
             Err(why) => Err(DbError::Unauthorized(why)),
@@ -107,19 +136,33 @@ async fn replica_connection(mut stream: TcpStream, replica: Rc<RefCell<Replica>>
 }
 
 /// Serves sign-in and refresh requests until the host is crashed.
-pub async fn serve_auth(auth: Rc<RefCell<AuthService>>) -> turmoil::Result {
+pub async fn serve_auth(auth: Rc<RefCell<AuthService>>, service: ServiceState) -> turmoil::Result {
     let listener = TcpListener::bind(("0.0.0.0", AUTH_PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(auth_connection(stream, auth.clone()));
+        tokio::task::spawn_local(auth_connection(stream, auth.clone(), service.clone()));
     }
 }
 
-async fn auth_connection(mut stream: TcpStream, auth: Rc<RefCell<AuthService>>) {
+async fn auth_connection(
+    mut stream: TcpStream,
+    auth: Rc<RefCell<AuthService>>,
+    service: ServiceState,
+) {
     let Ok(Ok(msg)) = tokio::time::timeout(IDLE_LIMIT, read_frame::<Wire>(&mut stream)).await
     else {
         return;
     };
+    match service.get() {
+        Service::Up => {}
+        Service::Dropping => return,
+        Service::Refusing => {
+            let refusal: Result<Session, AuthError> =
+                Err(AuthError::Unavailable(UNAVAILABLE.into()));
+            let _ = write_frame(&mut stream, &refusal).await;
+            return;
+        }
+    }
     let reply: Result<Session, AuthError> = match msg {
         Wire::SignIn { user } => Ok(auth.borrow_mut().sign_in(&user, now_ms())),
         Wire::Refresh { token } => auth.borrow_mut().refresh(&token, now_ms()),

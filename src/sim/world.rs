@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::client::{SimAuth, SimBackend};
 use super::net::now_us;
 use super::replication::{self, ReplicaHost};
-use super::servers::{serve_auth, serve_replica, serve_store};
+use super::servers::{serve_auth, serve_replica, serve_store, Service, ServiceState};
 use crate::check::FinalState;
 use crate::client::Device;
 use crate::endpoint::{AnyAuth, AnyBackend};
@@ -67,10 +67,17 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         .rng_seed(root.fork("turmoil").next_u64())
         .build();
 
-    let s = store.clone();
-    sim.host("store", move || serve_store(s.clone()));
-    let a = auth.clone();
-    sim.host("auth", move || serve_auth(a.clone()));
+    let services: Services = [
+        ("store", ServiceState::default()),
+        ("auth", ServiceState::default()),
+    ]
+    .into_iter()
+    .map(|(h, s)| (h.to_string(), s))
+    .collect();
+    let (s, up) = (store.clone(), services["store"].clone());
+    sim.host("store", move || serve_store(s.clone(), up.clone()));
+    let (a, up) = (auth.clone(), services["auth"].clone());
+    sim.host("auth", move || serve_auth(a.clone(), up.clone()));
     let replicas: Vec<ReplicaHost> = plan
         .replicas
         .iter()
@@ -134,7 +141,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         let now_us = sim.elapsed().as_micros() as u64;
         while !healed && next_fault < plan.faults.len() && plan.faults[next_fault].at_ms <= now_ms {
             let fault = &plan.faults[next_fault].fault;
-            apply(&sim, plan, &auth, fault, &mut active);
+            apply(&sim, plan, &auth, &services, fault, &mut active);
             apply_device(&sim, &devices, fault, now_ms, &mut active);
             record_fault(
                 now_us,
@@ -145,7 +152,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         }
         if !healed && now_ms >= plan.phases.safety_ms {
             for fault in std::mem::take(&mut active) {
-                heal(&sim, plan, &fault);
+                heal(&sim, plan, &services, &fault);
                 heal_device(&sim, &devices, &fault);
             }
             healed = true;
@@ -205,14 +212,61 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     })
 }
 
+/// The server hosts whose service an interruption can switch, by name.
+type Services = std::collections::BTreeMap<String, ServiceState>;
+
+/// Every server host: what a disconnected client loses its links to.
+fn servers(plan: &Plan) -> impl Iterator<Item = &str> {
+    ["store", "auth"]
+        .into_iter()
+        .chain(plan.replicas.iter().map(|r| r.name.as_str()))
+}
+
 fn apply(
     sim: &turmoil::Sim<'_>,
     plan: &Plan,
     auth: &Rc<RefCell<AuthService>>,
+    services: &Services,
     fault: &Fault,
     active: &mut Vec<Fault>,
 ) {
     match fault {
+        Fault::Disconnect { client } => {
+            for server in servers(plan) {
+                sim.partition(client.as_str(), server);
+            }
+            active.push(fault.clone());
+        }
+        Fault::Reconnect { client } => {
+            // Overlapping disconnections of one client nest: the link returns with the last.
+            if end_one(
+                active,
+                |f| matches!(f, Fault::Disconnect { client: c } if c == client),
+            ) {
+                for server in servers(plan) {
+                    sim.repair(client.as_str(), server);
+                }
+            }
+        }
+        Fault::Outage { server, drop } => {
+            if let Some(state) = services.get(server) {
+                state.set(if *drop {
+                    Service::Dropping
+                } else {
+                    Service::Refusing
+                });
+                active.push(fault.clone());
+            }
+        }
+        Fault::Recover { server } => {
+            let last = end_one(
+                active,
+                |f| matches!(f, Fault::Outage { server: s, .. } if s == server),
+            );
+            if let (true, Some(state)) = (last, services.get(server)) {
+                state.set(Service::Up);
+            }
+        }
         Fault::Slow { a, b, ms } => {
             sim.set_link_latency(a.as_str(), b.as_str(), Duration::from_millis(*ms));
             active.push(fault.clone());
@@ -346,14 +400,32 @@ fn heal_device(sim: &turmoil::Sim<'_>, devices: &BTreeMap<String, Device>, fault
     }
 }
 
+/// Removes the earliest active fault that `is` picks; true when none like it is left.
+fn end_one(active: &mut Vec<Fault>, is: impl Fn(&Fault) -> bool) -> bool {
+    if let Some(i) = active.iter().position(&is) {
+        active.remove(i);
+    }
+    !active.iter().any(is)
+}
+
 /// Sets the link back to the plan's latency range (turmoil has no "unset").
 fn restore_latency(sim: &turmoil::Sim<'_>, plan: &Plan, a: &str, b: &str) {
     sim.set_link_latency(a, b, Duration::from_millis(plan.network.latency_min_ms));
     sim.set_link_max_message_latency(a, b, Duration::from_millis(plan.network.latency_max_ms));
 }
 
-fn heal(sim: &turmoil::Sim<'_>, plan: &Plan, fault: &Fault) {
+fn heal(sim: &turmoil::Sim<'_>, plan: &Plan, services: &Services, fault: &Fault) {
     match fault {
+        Fault::Disconnect { client } => {
+            for server in servers(plan) {
+                sim.repair(client.as_str(), server);
+            }
+        }
+        Fault::Outage { server, .. } => {
+            if let Some(state) = services.get(server) {
+                state.set(Service::Up);
+            }
+        }
         Fault::Slow { a, b, .. } => restore_latency(sim, plan, a, b),
         Fault::Partition { a, b } => sim.repair(a.as_str(), b.as_str()),
         Fault::Hold { a, b } => sim.release(a.as_str(), b.as_str()),

@@ -29,6 +29,9 @@ pub enum AuthError {
     /// The refresh token is unknown, or its session was revoked.
     #[error("invalid refresh token: {0}")]
     InvalidRefreshToken(String),
+    /// The service is interrupted (a 503): the request was not processed.
+    #[error("503 service unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Auth timing parameters.
