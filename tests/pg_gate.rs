@@ -72,3 +72,53 @@ fn loop_export_on_postgres() {
 fn story_progress_on_postgres_with_a_lagging_replica() {
     gate("scenarios/story_progress.toml");
 }
+
+/// Devices that go offline, crash and restart, and run with skewed clocks, syncing with a
+/// real database: the devices and their faults are the simulated ones, the server side
+/// (whole-run upserts, `apply_op` and `log_usage` in PL/pgSQL, an audit trigger) is real.
+/// Runs last as long as the phases on the wall clock, so this gate shortens them and runs
+/// three variants: the reference must hold everything, and the naive app and the
+/// document's service must be caught losing edits and never violate what they should hold.
+#[test]
+fn offline_sync_on_postgres() {
+    let Some(target) = database_for("pg_gate offline_sync") else {
+        return;
+    };
+    let text = std::fs::read_to_string("scenarios/offline_sync.toml").expect("scenario");
+    let short = text
+        .replace("safety_ms = 15000", "safety_ms = 8000")
+        .replace("liveness_ms = 30000", "liveness_ms = 14000")
+        .replace("settle_ms = 20000", "settle_ms = 8000")
+        .replace(
+            "variants = [\"naive\", \"documented\", \"local_wins\", \"remote_wins\", \"manual\", \"reference\"]",
+            "variants = [\"naive\", \"documented\", \"reference\"]",
+        );
+    assert_ne!(short, text, "the scenario's phases were shortened");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("offline_sync.toml");
+    std::fs::write(&path, short).expect("write");
+    let path = path.to_string_lossy().into_owned();
+    let target = Target::Postgres(Box::new(target));
+    let make = || Loaded::load(&path)?.with_target(target.clone());
+    let loaded = make().expect("scenario loads");
+    let variants = loaded.variants();
+    assert_eq!(variants.len(), 3);
+    let few: Vec<u64> = seeds().into_iter().take(8).collect();
+    let (results, _) = run_many_with(&make, &variants, &few, 8, &|_, _| {}).expect("runs");
+    let mut problems = Vec::new();
+    for v in &variants {
+        let summary = VariantSummary::new(&loaded, v, &results);
+        for t in &summary.invariants {
+            if !t.expected && t.violated > 0 {
+                problems.push(format!(
+                    "{v} {} violated on {}/{} seeds on PostgreSQL (first seed {:?})",
+                    t.invariant, t.violated, summary.seeds, t.first_seed
+                ));
+            }
+            if v != "reference" && t.invariant == "no_lost_acked_edit" && t.violated == 0 {
+                problems.push(format!("{v} lost no acknowledged edit on PostgreSQL"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -10,12 +10,10 @@
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use serde_json::Value;
-
-/// How often crashed or running software checks the power switch, in simulated time.
-const POLL_MS: u64 = 5;
 
 #[derive(Debug, Clone)]
 struct Pending {
@@ -84,6 +82,8 @@ struct State {
     boots: Cell<u32>,
     skew_ms: Cell<i64>,
     disk: RefCell<Disk>,
+    /// Wakes the software waiting on the power switch.
+    switched: Notify,
 }
 
 /// A handle on one device, shared by the world (which flips its switches) and the
@@ -99,6 +99,7 @@ impl Default for Device {
             boots: Cell::new(1),
             skew_ms: Cell::new(0),
             disk: RefCell::new(Disk::default()),
+            switched: Notify::new(),
         }))
     }
 }
@@ -161,6 +162,7 @@ impl Device {
         if self.powered() {
             self.0.powered.set(false);
             self.0.disk.borrow_mut().crash(now_ms);
+            self.0.switched.notify_waiters();
         }
     }
 
@@ -169,21 +171,31 @@ impl Device {
         if !self.powered() {
             self.0.powered.set(true);
             self.0.boots.set(self.0.boots.get() + 1);
+            self.0.switched.notify_waiters();
         }
     }
 
     /// Resolves when the boot that is running now ends in a crash.
     pub async fn crashed(&self) {
         let boot = self.boots();
-        while self.powered() && self.boots() == boot {
-            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        loop {
+            // Created before the check, so a switch between the check and the wait wakes it.
+            let switched = self.0.switched.notified();
+            if !self.powered() || self.boots() != boot {
+                return;
+            }
+            switched.await;
         }
     }
 
     /// Resolves once the device is powered again.
     pub async fn booted(&self) {
-        while !self.powered() {
-            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        loop {
+            let switched = self.0.switched.notified();
+            if self.powered() {
+                return;
+            }
+            switched.await;
         }
     }
 }

@@ -64,6 +64,13 @@ const LOGICS: &[(&str, &[SqlFile])] = &[
             sql_file!("loop_export/reference.sql"),
         ],
     ),
+    (
+        "offline_sync",
+        &[
+            sql_file!("offline_sync/schema.sql"),
+            sql_file!("offline_sync/functions.sql"),
+        ],
+    ),
 ];
 
 /// Names of the logics that can run on PostgreSQL.

@@ -24,6 +24,7 @@
 pub mod backend;
 #[cfg(feature = "testcontainers")]
 mod container;
+mod devices;
 pub mod files;
 pub mod proxy;
 pub mod schema;

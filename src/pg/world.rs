@@ -22,6 +22,7 @@ use super::sql::ident;
 use super::target::PgTarget;
 use crate::backend::{Request, Row};
 use crate::check::FinalState;
+use crate::client::Device;
 use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::{Entry, EntryType, History};
@@ -66,9 +67,11 @@ pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) ->
 }
 
 /// One client's two links: its pool's proxy to the server and its link to auth.
-struct Links {
-    store: Proxy,
-    auth: watch::Sender<LinkState>,
+pub(super) struct Links {
+    /// The pool's proxy.
+    pub(super) store: Proxy,
+    /// The auth link's state.
+    pub(super) auth: watch::Sender<LinkState>,
 }
 
 async fn drive(
@@ -123,6 +126,11 @@ async fn drive(
     let done = Rc::new(Cell::new(0usize));
     let changed = Rc::new(Notify::new());
     let mut handles = Vec::new();
+    let devices: BTreeMap<String, Device> = plan
+        .clients
+        .iter()
+        .map(|c| (c.name.clone(), Device::default()))
+        .collect();
     for script in &plan.clients {
         let proxy = Proxy::start(server, latency, root.fork("proxy").fork(&script.name))
             .await
@@ -175,7 +183,8 @@ async fn drive(
             }),
             clients_rng.fork(&script.name),
             recorder.clone(),
-        );
+        )
+        .with_device(devices[&script.name].clone());
         let software = logic.client(&plan.variant, ctx, script.clone());
         let (done, changed) = (done.clone(), changed.clone());
         handles.push(tokio::task::spawn_local(async move {
@@ -218,7 +227,8 @@ async fn drive(
             break;
         }
         let fault = &event.fault;
-        if apply(fault, &links, &auth) {
+        if apply(fault, &links, &auth) || super::devices::apply(fault, &links, &devices, clock_ms())
+        {
             record_fault(
                 fault.verb(),
                 serde_json::to_value(fault).unwrap_or(Value::Null),
@@ -235,6 +245,7 @@ async fn drive(
             l.store.set(|s| *s = LinkState::default());
             l.auth.send_modify(|s| *s = LinkState::default());
         }
+        super::devices::heal(&devices);
         record_fault(
             "liveness",
             json!({"healed": "every partition repaired, every hold released"}),
@@ -262,15 +273,16 @@ async fn drive(
     if let Some(f) = failure {
         return Err(Error::Harness(f));
     }
-    let tables = snapshot(admin, &schema.catalog).await?;
+    let mut tables = snapshot(admin, &schema.catalog).await?;
+    let audit = super::devices::take_audit(&mut tables, logic.audited_tables());
     let store_errors = errors.borrow().clone();
     let history = history.borrow().clone();
     Ok(RunOutput {
         history,
         state: FinalState {
             tables,
-            clients: Default::default(),
-            audit: Default::default(),
+            clients: super::devices::export(&devices),
+            audit,
         },
         stats: RunStats {
             sim_ms: elapsed_ms,

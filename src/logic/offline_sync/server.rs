@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{APPLIED, RUNS, USAGE};
+use super::{APPLIED, FIELDS, RUNS, USAGE};
 use crate::backend::{filter, row, DbError, RAISE_EXCEPTION};
 use crate::store::Store;
 
@@ -36,7 +36,8 @@ pub fn apply_op(store: &mut Store, args: &Value) -> Result<Value, DbError> {
     let field = args
         .get("field")
         .and_then(Value::as_str)
-        .ok_or_else(|| DbError::sql(RAISE_EXCEPTION, "field is required"))?
+        .filter(|f| FIELDS.contains(f))
+        .ok_or_else(|| DbError::sql(RAISE_EXCEPTION, "field must be title, notes or tags"))?
         .to_string();
     let base = args
         .get("base_version")

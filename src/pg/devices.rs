@@ -1,0 +1,104 @@
+//! The devices' own faults on PostgreSQL (offline periods, crashes, skewed clocks), and
+//! the parts of the final state that come from the devices and the audit table.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::world::Links;
+use crate::backend::Row;
+use crate::client::Device;
+use crate::plan::Fault;
+
+/// The table a logic's schema logs committed row images into, if it audits any.
+const AUDIT: &str = "faultline_audit";
+
+/// Cuts or restores every link of `host`: its pool's proxy and its auth link.
+fn cut(links: &BTreeMap<String, Links>, host: &str, down: bool) -> bool {
+    let Some(l) = links.get(host) else {
+        return false;
+    };
+    l.store.set(|s| {
+        s.drop_up = down;
+        s.drop_down = down;
+    });
+    l.auth.send_modify(|s| {
+        s.drop_up = down;
+        s.drop_down = down;
+    });
+    true
+}
+
+/// Applies a device fault at `now_ms`; false for any other fault or an unknown host.
+pub fn apply(
+    fault: &Fault,
+    links: &BTreeMap<String, Links>,
+    devices: &BTreeMap<String, Device>,
+    now_ms: u64,
+) -> bool {
+    let device = |host: &str| devices.get(host);
+    match fault {
+        Fault::Offline { host } | Fault::Online { host } => {
+            let offline = matches!(fault, Fault::Offline { .. });
+            device(host).is_some_and(|d| {
+                d.set_online(!offline);
+                cut(links, host, offline)
+            })
+        }
+        Fault::Crash { host } => device(host).is_some_and(|d| {
+            d.crash(now_ms);
+            cut(links, host, true)
+        }),
+        Fault::Restart { host } => device(host).is_some_and(|d| {
+            d.restart();
+            cut(links, host, !d.online())
+        }),
+        Fault::Skew { host, ms } => device(host).is_some_and(|d| {
+            d.set_skew(*ms);
+            true
+        }),
+        _ => false,
+    }
+}
+
+/// The liveness phase: every device is on and online (the links are restored by the caller).
+pub fn heal(devices: &BTreeMap<String, Device>) {
+    for d in devices.values() {
+        d.set_online(true);
+        d.restart();
+    }
+}
+
+/// What each device's local storage holds, for devices that stored anything.
+pub fn export(devices: &BTreeMap<String, Device>) -> BTreeMap<String, Value> {
+    devices
+        .iter()
+        .filter_map(|(name, d)| {
+            let view = d.disk().view();
+            (!view.is_empty()).then(|| {
+                (
+                    name.clone(),
+                    serde_json::to_value(view).unwrap_or(Value::Null),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Moves the audit table out of `tables`: the images of each audited table, in the order
+/// the audit logged them.
+pub fn take_audit(
+    tables: &mut BTreeMap<String, Vec<Row>>,
+    audited: &[&str],
+) -> BTreeMap<String, Vec<Row>> {
+    let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    for entry in tables.remove(AUDIT).unwrap_or_default() {
+        let table = entry.get("tbl").and_then(Value::as_str).unwrap_or_default();
+        if let (true, Some(Value::Object(image))) = (audited.contains(&table), entry.get("image")) {
+            out.entry(table.to_string())
+                .or_default()
+                .push(image.clone());
+        }
+    }
+    out
+}
