@@ -29,16 +29,16 @@ fn replay(store: &Store, op: &str) -> Result<Option<Value>, DbError> {
 /// result is stored under the op id, so a repeated call answers the same.
 pub fn apply_op(store: &mut Store, args: &Value) -> Result<Value, DbError> {
     let op = op_id(args)?;
-    if let Some(result) = replay(store, &op)? {
-        return Ok(result);
-    }
-    let id = args.get("record").cloned().unwrap_or(Value::Null);
     let field = args
         .get("field")
         .and_then(Value::as_str)
         .filter(|f| FIELDS.contains(f))
         .ok_or_else(|| DbError::sql(RAISE_EXCEPTION, "field must be title, notes or tags"))?
         .to_string();
+    if let Some(result) = replay(store, &op)? {
+        return Ok(result);
+    }
+    let id = args.get("record").cloned().unwrap_or(Value::Null);
     let base = args
         .get("base_version")
         .and_then(Value::as_i64)
