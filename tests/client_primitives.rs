@@ -132,12 +132,11 @@ fn the_worker_sleeps_until_something_is_queued() {
     });
 }
 
-/// A known defect of `faultline_sync::Outbox`, kept here as the test its fix should pass:
-/// reopened over a store that every entry has left, the outbox numbers from 1 again, so a
-/// new operation reuses the key of one the server already applied and is deduplicated
-/// away although the user saw it queued.
+/// Reopened over a store that every entry has left, the outbox must not number from 1
+/// again: a new operation would reuse the key of one the server already applied and be
+/// deduplicated away although the user saw it queued. (It did, until the store kept its
+/// highest sequence number.)
 #[test]
-#[ignore = "faultline-sync's Outbox does not persist its sequence high-water mark"]
 fn keys_are_never_reused_across_a_restart() {
     let store = Arc::new(MemoryStore::new());
     let outbox = Outbox::open(store.clone(), "tab");

@@ -166,7 +166,10 @@ pub fn no_lost_acked_edit(history: &History, state: &FinalState) -> Verdict {
                     secs(w.invoke.time_us)
                 )
             }
-            None => "not written by any edit: this edit never took effect there".into(),
+            None if reached(e, state) => {
+                "the run's value from before the edits: the edit took effect, then a write of a stale copy of the whole run put the old value back".into()
+            }
+            None => "the run's value from before the edits: this edit never reached the server".into(),
         };
         return Verdict::violated(
             NO_LOST_ACKED_EDIT,

@@ -23,6 +23,9 @@ pub trait DurableStore: Send + Sync {
     fn remove(&self, seq: u64);
     /// Every stored entry, in any order.
     fn load(&self) -> Vec<Entry>;
+    /// The highest sequence number ever appended, removed entries included (0 if none):
+    /// a reopened outbox continues after it, so no key is ever handed out twice.
+    fn last_seq(&self) -> u64;
 }
 
 /// A durable store in memory: it outlives the [`Outbox`] that uses it, which is exactly
@@ -30,6 +33,7 @@ pub trait DurableStore: Send + Sync {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: Mutex<Vec<Entry>>,
+    last: Mutex<u64>,
 }
 
 impl MemoryStore {
@@ -42,6 +46,8 @@ impl MemoryStore {
 impl DurableStore for MemoryStore {
     fn append(&self, entry: &Entry) {
         lock(&self.entries).push(entry.clone());
+        let mut last = lock(&self.last);
+        *last = (*last).max(entry.seq);
     }
 
     fn remove(&self, seq: u64) {
@@ -50,6 +56,10 @@ impl DurableStore for MemoryStore {
 
     fn load(&self) -> Vec<Entry> {
         lock(&self.entries).clone()
+    }
+
+    fn last_seq(&self) -> u64 {
+        *lock(&self.last)
     }
 }
 
@@ -73,7 +83,8 @@ impl<S: DurableStore> Outbox<S> {
     pub fn open(store: Arc<S>, client: &str) -> Self {
         let mut queue: Vec<Entry> = store.load();
         queue.sort_by_key(|e| e.seq);
-        let next_seq = queue.last().map_or(1, |e| e.seq + 1);
+        // Keys of entries already delivered and removed must not come back either.
+        let next_seq = queue.last().map_or(0, |e| e.seq).max(store.last_seq()) + 1;
         Self {
             store,
             client: client.to_string(),
