@@ -200,6 +200,23 @@ impl Device {
     }
 }
 
+/// What each device's local storage holds, for the devices that stored anything: the
+/// devices' part of a run's final state.
+pub fn disks_of(devices: &BTreeMap<String, Device>) -> BTreeMap<String, Value> {
+    devices
+        .iter()
+        .filter_map(|(name, d)| {
+            let view = d.disk().view();
+            (!view.is_empty()).then(|| {
+                (
+                    name.clone(),
+                    serde_json::to_value(view).unwrap_or(Value::Null),
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

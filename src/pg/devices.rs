@@ -69,22 +69,6 @@ pub fn heal(devices: &BTreeMap<String, Device>) {
     }
 }
 
-/// What each device's local storage holds, for devices that stored anything.
-pub fn export(devices: &BTreeMap<String, Device>) -> BTreeMap<String, Value> {
-    devices
-        .iter()
-        .filter_map(|(name, d)| {
-            let view = d.disk().view();
-            (!view.is_empty()).then(|| {
-                (
-                    name.clone(),
-                    serde_json::to_value(view).unwrap_or(Value::Null),
-                )
-            })
-        })
-        .collect()
-}
-
 /// Moves the audit table out of `tables`: the images of each audited table, in the order
 /// the audit logged them.
 pub fn take_audit(

@@ -281,7 +281,7 @@ async fn drive(
         history,
         state: FinalState {
             tables,
-            clients: super::devices::export(&devices),
+            clients: crate::client::device::disks_of(&devices),
             audit,
         },
         stats: RunStats {

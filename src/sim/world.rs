@@ -178,18 +178,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     }
     let sim_ms = sim.elapsed().as_millis() as u64;
     drop(sim);
-    let clients = devices
-        .iter()
-        .filter_map(|(name, d)| {
-            let view = d.disk().view();
-            (!view.is_empty()).then(|| {
-                (
-                    name.clone(),
-                    serde_json::to_value(view).unwrap_or(Value::Null),
-                )
-            })
-        })
-        .collect();
+    let clients = crate::client::device::disks_of(&devices);
     let audit = audit_of(&store.borrow(), logic.audited_tables());
     let state = FinalState {
         tables: store.borrow().snapshot(),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::device::usage_row;
+use super::local::{begin_edit, fetch_runs};
 use super::{Local, Timing, RUNS, USAGE};
 use crate::backend::{filter, AuthApi, Backend, Request};
 use crate::logic::ClientCtx;
@@ -106,17 +107,7 @@ impl SyncService {
         record: &str,
         field: &str,
     ) {
-        let value = format!("e{op}");
-        let scope = ctx.begin(
-            op,
-            "edit",
-            json!({"record": record, "field": field, "value": value}),
-        );
-        let at = ctx.device_clock_ms();
-        local.update(&ctx.device, record, |run| {
-            run.insert(field.into(), json!(value));
-            run.insert("updated_at".into(), json!(at));
-        });
+        let (scope, value, at) = begin_edit(ctx, local, op, record, field, true);
         let data = local.get(record).map(Value::Object).unwrap_or(Value::Null);
         self.enqueue(
             ctx,
@@ -297,20 +288,10 @@ impl SyncService {
     /// Brings in records changed on the server, by the strategy where the device has its
     /// own change that is no longer queued.
     async fn pull<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, local: &Local) {
-        let Ok(rows) = ctx
-            .call(Request::select(
-                RUNS,
-                filter([("user_id", json!(ctx.user))]),
-            ))
-            .await
-            .map(|r| r.rows())
-        else {
+        let Some(rows) = fetch_runs(ctx).await else {
             return;
         };
-        for remote in rows {
-            let Some(id) = remote.get("id").and_then(Value::as_str).map(str::to_string) else {
-                continue;
-            };
+        for (id, remote) in rows {
             if self
                 .queue
                 .borrow()

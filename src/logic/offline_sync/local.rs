@@ -3,10 +3,12 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-use super::{initial_runs, FIELDS};
+use super::{initial_runs, FIELDS, RUNS};
+use crate::backend::{filter, AuthApi, Backend, Request};
 use crate::client::Device;
+use crate::logic::{ClientCtx, OpScope};
 
 /// Where the runs live on the device.
 pub const KEY: &str = "runs";
@@ -80,4 +82,51 @@ impl Local {
             .collect();
         device.write(KEY, Value::Object(snapshot));
     }
+}
+
+/// The user's edit on the device: starts the `edit` operation, writes the field (and, when
+/// `stamp` is set, the device's clock as `updated_at`) durably, and returns the operation
+/// still open, the value written and the timestamp.
+pub fn begin_edit<'c, B: Backend, A: AuthApi>(
+    ctx: &'c ClientCtx<B, A>,
+    local: &Local,
+    op: u32,
+    record: &str,
+    field: &str,
+    stamp: bool,
+) -> (OpScope<'c>, String, u64) {
+    let value = format!("e{op}");
+    let scope = ctx.begin(
+        op,
+        "edit",
+        json!({"record": record, "field": field, "value": value}),
+    );
+    let at = ctx.device_clock_ms();
+    local.update(&ctx.device, record, |run| {
+        run.insert(field.into(), json!(value));
+        if stamp {
+            run.insert("updated_at".into(), json!(at));
+        }
+    });
+    (scope, value, at)
+}
+
+/// Every run of the user on the server, each with its id; `None` when the read failed
+/// (the next sync tries again).
+pub async fn fetch_runs<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+) -> Option<Vec<(String, Map<String, Value>)>> {
+    let rows = ctx
+        .call(Request::select(
+            RUNS,
+            filter([("user_id", json!(ctx.user))]),
+        ))
+        .await
+        .ok()?
+        .rows();
+    Some(
+        rows.into_iter()
+            .filter_map(|r| Some((r.get("id")?.as_str()?.to_string(), r)))
+            .collect(),
+    )
 }

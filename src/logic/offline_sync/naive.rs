@@ -5,8 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use super::device::usage_row;
+use super::local::{begin_edit, fetch_runs};
 use super::{Local, RUNS, USAGE};
-use crate::backend::{filter, AuthApi, Backend, Request};
+use crate::backend::{AuthApi, Backend, Request};
 use crate::logic::ClientCtx;
 
 /// The naive app.
@@ -22,17 +23,7 @@ impl Naive {
         record: &str,
         field: &str,
     ) {
-        let value = format!("e{op}");
-        let scope = ctx.begin(
-            op,
-            "edit",
-            json!({"record": record, "field": field, "value": value}),
-        );
-        let at = ctx.device_clock_ms();
-        local.update(&ctx.device, record, |run| {
-            run.insert(field.into(), json!(value));
-            run.insert("updated_at".into(), json!(at));
-        });
+        let (scope, value, at) = begin_edit(ctx, local, op, record, field, true);
         scope.ok(json!({"record": record, "field": field, "value": value, "at": at}));
         if !ctx.device.online() {
             return;
@@ -68,20 +59,10 @@ impl Naive {
 
     /// Replaces every local run with the server's.
     pub async fn sync<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, local: &Local) {
-        let Ok(rows) = ctx
-            .call(Request::select(
-                RUNS,
-                filter([("user_id", json!(ctx.user))]),
-            ))
-            .await
-            .map(|r| r.rows())
-        else {
+        let Some(rows) = fetch_runs(ctx).await else {
             return;
         };
-        for row in rows {
-            let Some(id) = row.get("id").and_then(Value::as_str).map(str::to_string) else {
-                continue;
-            };
+        for (id, row) in rows {
             local.update(&ctx.device, &id, |run| *run = row.clone());
         }
     }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::device::usage_row;
-use super::{Local, RUNS};
-use crate::backend::{filter, AuthApi, Backend, Request};
+use super::local::{begin_edit, fetch_runs};
+use super::Local;
+use crate::backend::{AuthApi, Backend, Request};
 use crate::logic::ClientCtx;
 
 /// Where the outbox lives on the device.
@@ -79,16 +80,8 @@ impl Outbox {
         record: &str,
         field: &str,
     ) {
-        let value = format!("e{op}");
-        let scope = ctx.begin(
-            op,
-            "edit",
-            json!({"record": record, "field": field, "value": value}),
-        );
         let base = field_version(local.get(record).as_ref(), field);
-        local.update(&ctx.device, record, |run| {
-            run.insert(field.into(), json!(value));
-        });
+        let (scope, value, _) = begin_edit(ctx, local, op, record, field, false);
         self.items.borrow_mut().push(Pending {
             op,
             edit: Some((record.into(), field.into(), value.clone())),
@@ -195,20 +188,10 @@ impl Outbox {
 
     /// Takes the server's value of every field the outbox holds nothing for.
     async fn pull<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, local: &Local) {
-        let Ok(rows) = ctx
-            .call(Request::select(
-                RUNS,
-                filter([("user_id", json!(ctx.user))]),
-            ))
-            .await
-            .map(|r| r.rows())
-        else {
+        let Some(rows) = fetch_runs(ctx).await else {
             return;
         };
-        for remote in rows {
-            let Some(id) = remote.get("id").and_then(Value::as_str).map(str::to_string) else {
-                continue;
-            };
+        for (id, remote) in rows {
             let pending: Vec<String> = super::FIELDS
                 .iter()
                 .filter(|f| self.items.borrow().iter().any(|p| p.touches(&id, f)))
