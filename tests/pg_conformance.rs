@@ -6,8 +6,8 @@
 
 use std::cell::RefCell;
 
-use faultline::backend::{DbError, Request, Response, Row};
-use faultline::pg::testing::{database_for, PgSession};
+use faultline::backend::{Request, Row};
+use faultline::pg::testing::{comparable, database_for, PgSession};
 use faultline::rng::SimRng;
 use faultline::runner::Loaded;
 use faultline::store::Store;
@@ -114,24 +114,6 @@ fn fresh_slug(req: &Request, i: usize) -> Request {
         }
     }
     req
-}
-
-fn strip_nulls(r: &Row) -> Row {
-    r.iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// What must agree: rows without NULL columns (PostgreSQL has no "column never given"),
-/// function answers as they are, and errors by SQLSTATE.
-fn comparable(out: Result<Response, DbError>) -> Result<Value, String> {
-    match out {
-        Ok(Response::Rows(rows)) => Ok(json!(rows.iter().map(strip_nulls).collect::<Vec<_>>())),
-        Ok(Response::Value(v)) => Ok(v),
-        Err(DbError::Sql { code, .. }) => Err(format!("SQLSTATE {code}")),
-        Err(other) => Err(format!("not an SQL answer: {other}")),
-    }
 }
 
 fn sim_store(loaded: &Loaded, schema_variant: &str) -> Store {

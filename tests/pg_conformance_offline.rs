@@ -7,14 +7,14 @@
 
 use std::cell::RefCell;
 
-use faultline::backend::{DbError, Request, Response, Row};
-use faultline::pg::testing::{database_for, PgSession};
+use faultline::backend::Request;
+use faultline::pg::testing::{comparable, database_for, PgSession};
 use faultline::rng::SimRng;
 use faultline::runner::Loaded;
 use faultline::store::Store;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A call of one of the two functions, from a small pool of op ids so repeats are common.
 fn call() -> impl Strategy<Value = Request> {
@@ -38,22 +38,6 @@ fn call() -> impl Strategy<Value = Request> {
         Request::rpc("log_usage", json!({"op_id": op, "row": row}))
     });
     prop_oneof![3 => edit, 1 => usage]
-}
-
-fn strip_nulls(r: &Row) -> Row {
-    r.iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-fn comparable(out: Result<Response, DbError>) -> Result<Value, String> {
-    match out {
-        Ok(Response::Rows(rows)) => Ok(json!(rows.iter().map(strip_nulls).collect::<Vec<_>>())),
-        Ok(Response::Value(v)) => Ok(v),
-        Err(DbError::Sql { code, .. }) => Err(format!("SQLSTATE {code}")),
-        Err(other) => Err(format!("not an SQL answer: {other}")),
-    }
 }
 
 fn setup() -> Vec<Request> {

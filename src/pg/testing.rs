@@ -144,3 +144,27 @@ impl Drop for PgSession {
         rt.block_on(schema.drop_with(conn));
     }
 }
+
+/// What must agree between the simulated store and PostgreSQL: rows without NULL columns
+/// (PostgreSQL has no "column never given"), function answers as they are, and errors by
+/// SQLSTATE.
+pub fn comparable(
+    out: std::result::Result<crate::backend::Response, crate::backend::DbError>,
+) -> std::result::Result<serde_json::Value, String> {
+    let strip = |r: &crate::backend::Row| -> crate::backend::Row {
+        r.iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    match out {
+        Ok(Response::Rows(rows)) => Ok(serde_json::Value::Array(
+            rows.iter()
+                .map(|r| serde_json::Value::Object(strip(r)))
+                .collect(),
+        )),
+        Ok(Response::Value(v)) => Ok(v),
+        Err(DbError::Sql { code, .. }) => Err(format!("SQLSTATE {code}")),
+        Err(other) => Err(format!("not an SQL answer: {other}")),
+    }
+}
