@@ -1,21 +1,8 @@
 //! `faultline report catch-table`: the table lands between the markers, the rest of the
 //! README survives, and its figures agree with `faultline run --json` on the same seeds.
 
-use std::process::Command;
-
-fn faultline(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .env("CI", "1")
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::faultline;
 
 const SEEDS: &str = "6";
 const BEFORE: &str = "# My project\n\nIntro text.\n\n<!-- catch-table:start -->\nstale table\n<!-- catch-table:end -->\n\n## After\n\nMore text.\n";

@@ -1,10 +1,7 @@
 //! The command line as users see it: exit codes, error messages, replay output.
 
-use std::process::Command;
-
-fn faultline(args: &[&str]) -> (i32, String, String) {
-    faultline_env(args, &[])
-}
+mod common;
+use common::*;
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
@@ -135,19 +132,6 @@ fn replay_of_a_saved_plan_matches_and_foreign_files_are_refused() {
 }
 
 /// Runs the binary with `env` added and no DATABASE_URL from the caller's environment.
-fn faultline_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faultline"));
-    cmd.args(args).env("CI", "1").env_remove("DATABASE_URL");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn postgres_backend_refuses_a_database_not_named_for_tests_and_says_why() {

@@ -1,8 +1,10 @@
 //! Named fault profiles of `loop_export`: each stages its own test case of the seed
 //! document, the default draws one per seed, and a profile replays like a seed does.
 
+mod common;
+use common::faultline;
+
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use faultline::plan::{Fault, Plan};
 use faultline::runner::Loaded;
@@ -15,20 +17,6 @@ fn loaded(profile: Option<&str>) -> Loaded {
         .unwrap()
         .with_profile(ProfileChoice::from_arg(profile))
         .unwrap()
-}
-
-fn faultline(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .env("CI", "1")
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn plans(profile: &str, seeds: std::ops::RangeInclusive<u64>) -> Vec<Plan> {

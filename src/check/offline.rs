@@ -23,6 +23,8 @@ pub const APPLIED_ONCE: &str = "applied_once";
 
 const RUNS: &str = "runs";
 const USAGE: &str = "usage_logs";
+/// The fields of a run that edits change.
+const FIELDS: [&str; 3] = ["title", "notes", "tags"];
 
 /// The acknowledged user actions and what the history says about each.
 struct Facts<'a> {
@@ -117,7 +119,7 @@ pub fn convergence(state: &FinalState) -> Verdict {
                 continue;
             };
             let mine = runs.get(id);
-            for f in ["title", "notes", "tags"] {
+            for f in FIELDS {
                 let theirs = row.get(f).cloned().unwrap_or(Value::Null);
                 let shown = mine.and_then(|m| m.get(f)).cloned().unwrap_or(Value::Null);
                 if shown != theirs {
@@ -291,7 +293,7 @@ pub fn applied_once(history: &History, state: &FinalState) -> Verdict {
         let Some(id) = image.get("id").and_then(Value::as_str) else {
             continue;
         };
-        for f in ["title", "notes", "tags"] {
+        for f in FIELDS {
             let Some(v) = image.get(f).and_then(Value::as_str) else {
                 continue;
             };

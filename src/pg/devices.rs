@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::world::Links;
+use super::world::{cut_off, Links};
 use crate::backend::Row;
 use crate::client::Device;
 use crate::plan::Fault;
@@ -13,23 +13,8 @@ use crate::plan::Fault;
 /// The table a logic's schema logs committed row images into, if it audits any.
 const AUDIT: &str = "faultline_audit";
 
-/// Cuts or restores every link of `host`: its pool's proxy and its auth link.
-fn cut(links: &BTreeMap<String, Links>, host: &str, down: bool) -> bool {
-    let Some(l) = links.get(host) else {
-        return false;
-    };
-    l.store.set(|s| {
-        s.drop_up = down;
-        s.drop_down = down;
-    });
-    l.auth.send_modify(|s| {
-        s.drop_up = down;
-        s.drop_down = down;
-    });
-    true
-}
-
-/// Applies a device fault at `now_ms`; false for any other fault or an unknown host.
+/// Applies a device fault at `now_ms`: the device's switches, and its links through
+/// [`cut_off`]; false for any other fault or an unknown host.
 pub fn apply(
     fault: &Fault,
     links: &BTreeMap<String, Links>,
@@ -42,16 +27,16 @@ pub fn apply(
             let offline = matches!(fault, Fault::Offline { .. });
             device(host).is_some_and(|d| {
                 d.set_online(!offline);
-                cut(links, host, offline)
+                cut_off(links, host, offline)
             })
         }
         Fault::Crash { host } => device(host).is_some_and(|d| {
             d.crash(now_ms);
-            cut(links, host, true)
+            cut_off(links, host, true)
         }),
         Fault::Restart { host } => device(host).is_some_and(|d| {
             d.restart();
-            cut(links, host, !d.online())
+            cut_off(links, host, !d.online())
         }),
         Fault::Skew { host, ms } => device(host).is_some_and(|d| {
             d.set_skew(*ms);

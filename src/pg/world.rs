@@ -227,8 +227,7 @@ async fn drive(
             break;
         }
         let fault = &event.fault;
-        if apply(fault, &links, &auth) || super::devices::apply(fault, &links, &devices, clock_ms())
-        {
+        if apply(fault, &links, &auth, &devices, clock_ms()) {
             record_fault(
                 fault.verb(),
                 serde_json::to_value(fault).unwrap_or(Value::Null),
@@ -405,9 +404,32 @@ fn modify(side: &Side<'_>, change: impl FnOnce(&mut LinkState, bool)) {
     }
 }
 
-/// Applies one fault; false when it has no equivalent here (between two clients, or
-/// between the primary and a replica the simulated world models).
-fn apply(fault: &Fault, links: &BTreeMap<String, Links>, auth: &Rc<RefCell<AuthService>>) -> bool {
+/// Cuts every link of `host` (its pool's proxy and its auth link), or restores them;
+/// false when no client has that name.
+pub(super) fn cut_off(links: &BTreeMap<String, Links>, host: &str, down: bool) -> bool {
+    let Some(l) = links.get(host) else {
+        return false;
+    };
+    l.store.set(|s| {
+        s.drop_up = down;
+        s.drop_down = down;
+    });
+    l.auth.send_modify(|s| {
+        s.drop_up = down;
+        s.drop_down = down;
+    });
+    true
+}
+
+/// Applies one fault at `now_ms`; false when it has no equivalent here (between two
+/// clients, or between the primary and a replica the simulated world models).
+fn apply(
+    fault: &Fault,
+    links: &BTreeMap<String, Links>,
+    auth: &Rc<RefCell<AuthService>>,
+    devices: &BTreeMap<String, Device>,
+    now_ms: u64,
+) -> bool {
     let on = |a: &str, b: &str, change: &dyn Fn(&mut LinkState, bool)| match side(links, a, b) {
         Some(s) => {
             modify(&s, change);
@@ -449,19 +471,13 @@ fn apply(fault: &Fault, links: &BTreeMap<String, Links>, auth: &Rc<RefCell<AuthS
         }
         // The replica's delay is one setting of a cluster other runs share.
         Fault::ReplicaLag { .. } | Fault::ReplicaRestore { .. } => false,
-        // Device faults act on the simulated devices only.
         Fault::Offline { .. }
         | Fault::Online { .. }
         | Fault::Crash { .. }
         | Fault::Restart { .. }
-        | Fault::Skew { .. } => false,
+        | Fault::Skew { .. } => super::devices::apply(fault, links, devices, now_ms),
         Fault::Disconnect { client } | Fault::Reconnect { client } => {
-            let cut = matches!(fault, Fault::Disconnect { .. });
-            let both = |s: &mut LinkState, _: bool| {
-                s.drop_up = cut;
-                s.drop_down = cut;
-            };
-            on(client, "store", &both) && on(client, "auth", &both)
+            cut_off(links, client, matches!(fault, Fault::Disconnect { .. }))
         }
         // The proxies cannot answer for the server, so both kinds of interruption become
         // requests that vanish: every client's link to that server drops what it sends.

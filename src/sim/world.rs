@@ -131,6 +131,11 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         });
     };
 
+    let switches = Switches {
+        auth: &auth,
+        services: &services,
+        devices: &devices,
+    };
     let mut next_fault = 0;
     let mut healed = false;
     let mut active: Vec<Fault> = Vec::new();
@@ -141,8 +146,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         let now_us = sim.elapsed().as_micros() as u64;
         while !healed && next_fault < plan.faults.len() && plan.faults[next_fault].at_ms <= now_ms {
             let fault = &plan.faults[next_fault].fault;
-            apply(&sim, plan, &auth, &services, fault, &mut active);
-            apply_device(&sim, &devices, fault, now_ms, &mut active);
+            apply(&sim, plan, &switches, fault, now_ms, &mut active);
             record_fault(
                 now_us,
                 fault.verb(),
@@ -152,8 +156,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
         }
         if !healed && now_ms >= plan.phases.safety_ms {
             for fault in std::mem::take(&mut active) {
-                heal(&sim, plan, &services, &fault);
-                heal_device(&sim, &devices, &fault);
+                heal(&sim, plan, &switches, &fault);
             }
             healed = true;
             record_fault(
@@ -204,6 +207,13 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
 /// The server hosts whose service an interruption can switch, by name.
 type Services = std::collections::BTreeMap<String, ServiceState>;
 
+/// What the nemesis switches besides links: sessions, services and devices.
+struct Switches<'a> {
+    auth: &'a Rc<RefCell<AuthService>>,
+    services: &'a Services,
+    devices: &'a BTreeMap<String, Device>,
+}
+
 /// Every server host: what a disconnected client loses its links to.
 fn servers(plan: &Plan) -> impl Iterator<Item = &str> {
     ["store", "auth"]
@@ -211,19 +221,38 @@ fn servers(plan: &Plan) -> impl Iterator<Item = &str> {
         .chain(plan.replicas.iter().map(|r| r.name.as_str()))
 }
 
+/// Cuts `host` off from every server host, or restores those links.
+fn cut_off(sim: &turmoil::Sim<'_>, plan: &Plan, host: &str, down: bool) {
+    for server in servers(plan) {
+        if down {
+            sim.partition(host, server);
+        } else {
+            sim.repair(host, server);
+        }
+    }
+}
+
 fn apply(
     sim: &turmoil::Sim<'_>,
     plan: &Plan,
-    auth: &Rc<RefCell<AuthService>>,
-    services: &Services,
+    switches: &Switches<'_>,
     fault: &Fault,
+    now_ms: u64,
     active: &mut Vec<Fault>,
 ) {
+    let Switches {
+        auth,
+        services,
+        devices,
+    } = switches;
+    let on_device = |host: &str, change: &dyn Fn(&Device)| {
+        if let Some(d) = devices.get(host) {
+            change(d);
+        }
+    };
     match fault {
         Fault::Disconnect { client } => {
-            for server in servers(plan) {
-                sim.partition(client.as_str(), server);
-            }
+            cut_off(sim, plan, client, true);
             active.push(fault.clone());
         }
         Fault::Reconnect { client } => {
@@ -232,9 +261,7 @@ fn apply(
                 active,
                 |f| matches!(f, Fault::Disconnect { client: c } if c == client),
             ) {
-                for server in servers(plan) {
-                    sim.repair(client.as_str(), server);
-                }
+                cut_off(sim, plan, client, false);
             }
         }
         Fault::Outage { server, drop } => {
@@ -296,12 +323,36 @@ fn apply(
         Fault::ReplicaRestore { replica } => {
             active.retain(|f| !matches!(f, Fault::ReplicaLag { replica: r, .. } if r == replica))
         }
-        // The devices' own faults: see `apply_device`.
-        Fault::Offline { .. }
-        | Fault::Online { .. }
-        | Fault::Crash { .. }
-        | Fault::Restart { .. }
-        | Fault::Skew { .. } => {}
+        // The devices' own faults: the host's links, and the switches its software sees.
+        Fault::Offline { host } => {
+            cut_off(sim, plan, host, true);
+            on_device(host, &|d| d.set_online(false));
+            active.push(fault.clone());
+        }
+        Fault::Online { host } => {
+            cut_off(sim, plan, host, false);
+            on_device(host, &|d| d.set_online(true));
+            active.retain(|f| !matches!(f, Fault::Offline { host: h } if h == host));
+        }
+        Fault::Crash { host } => {
+            // Nothing leaves a device with no power.
+            cut_off(sim, plan, host, true);
+            on_device(host, &|d| d.crash(now_ms));
+            active.push(fault.clone());
+        }
+        Fault::Restart { host } => {
+            let offline = active
+                .iter()
+                .any(|f| matches!(f, Fault::Offline { host: h } if h == host));
+            if !offline {
+                cut_off(sim, plan, host, false);
+            }
+            on_device(host, &|d| d.restart());
+            active.retain(|f| !matches!(f, Fault::Crash { host: h } if h == host));
+        }
+        Fault::Skew { host, ms } => {
+            on_device(host, &|d| d.set_skew(*ms));
+        }
     }
 }
 
@@ -314,79 +365,6 @@ fn audit_of(store: &Store, tables: &[&str]) -> BTreeMap<String, Vec<crate::backe
         }
     }
     out
-}
-
-/// The device faults: the host's links, and the switches its software sees.
-fn apply_device(
-    sim: &turmoil::Sim<'_>,
-    devices: &BTreeMap<String, Device>,
-    fault: &Fault,
-    now_ms: u64,
-    active: &mut Vec<Fault>,
-) {
-    let cut = |host: &str, on: bool| {
-        for server in ["store", "auth"] {
-            if on {
-                sim.partition(host, server);
-            } else {
-                sim.repair(host, server);
-            }
-        }
-    };
-    match fault {
-        Fault::Offline { host } => {
-            cut(host, true);
-            if let Some(d) = devices.get(host) {
-                d.set_online(false);
-            }
-            active.push(fault.clone());
-        }
-        Fault::Online { host } => {
-            cut(host, false);
-            if let Some(d) = devices.get(host) {
-                d.set_online(true);
-            }
-            active.retain(|f| !matches!(f, Fault::Offline { host: h } if h == host));
-        }
-        Fault::Crash { host } => {
-            // Nothing leaves a device with no power.
-            cut(host, true);
-            if let Some(d) = devices.get(host) {
-                d.crash(now_ms);
-            }
-            active.push(fault.clone());
-        }
-        Fault::Restart { host } => {
-            let offline = active
-                .iter()
-                .any(|f| matches!(f, Fault::Offline { host: h } if h == host));
-            if !offline {
-                cut(host, false);
-            }
-            if let Some(d) = devices.get(host) {
-                d.restart();
-            }
-            active.retain(|f| !matches!(f, Fault::Crash { host: h } if h == host));
-        }
-        Fault::Skew { host, ms } => {
-            if let Some(d) = devices.get(host) {
-                d.set_skew(*ms);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn heal_device(sim: &turmoil::Sim<'_>, devices: &BTreeMap<String, Device>, fault: &Fault) {
-    if let Fault::Offline { host } | Fault::Crash { host } = fault {
-        for server in ["store", "auth"] {
-            sim.repair(host.as_str(), server);
-        }
-        if let Some(d) = devices.get(host) {
-            d.set_online(true);
-            d.restart();
-        }
-    }
 }
 
 /// Removes the earliest active fault that `is` picks; true when none like it is left.
@@ -403,15 +381,18 @@ fn restore_latency(sim: &turmoil::Sim<'_>, plan: &Plan, a: &str, b: &str) {
     sim.set_link_max_message_latency(a, b, Duration::from_millis(plan.network.latency_max_ms));
 }
 
-fn heal(sim: &turmoil::Sim<'_>, plan: &Plan, services: &Services, fault: &Fault) {
+fn heal(sim: &turmoil::Sim<'_>, plan: &Plan, switches: &Switches<'_>, fault: &Fault) {
     match fault {
-        Fault::Disconnect { client } => {
-            for server in servers(plan) {
-                sim.repair(client.as_str(), server);
+        Fault::Disconnect { client } => cut_off(sim, plan, client, false),
+        Fault::Offline { host } | Fault::Crash { host } => {
+            cut_off(sim, plan, host, false);
+            if let Some(d) = switches.devices.get(host) {
+                d.set_online(true);
+                d.restart();
             }
         }
         Fault::Outage { server, .. } => {
-            if let Some(state) = services.get(server) {
+            if let Some(state) = switches.services.get(server) {
                 state.set(Service::Up);
             }
         }

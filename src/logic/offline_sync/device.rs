@@ -3,8 +3,6 @@
 
 use std::cell::Cell;
 
-use serde_json::Value;
-
 use super::documented::SyncService;
 use super::naive::Naive;
 use super::reference::Outbox;
@@ -130,15 +128,4 @@ async fn life<B: Backend, A: AuthApi>(
     };
     let (user, ()) = tokio::join!(user, background);
     user
-}
-
-/// The usage row of a generation: the app logs the op id in its metadata.
-pub fn usage_row(ctx_user: &str, op: u32, credits: u64) -> Value {
-    serde_json::json!({
-        "user_id": ctx_user,
-        "provider": "gemini",
-        "action": "generate",
-        "credits_consumed": credits,
-        "metadata": {"op": op},
-    })
 }

@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::device::usage_row;
 use super::local::{begin_edit, fetch_runs};
+use super::usage_row;
 use super::{Local, Timing, RUNS, USAGE};
 use crate::backend::{filter, AuthApi, Backend, Request};
 use crate::logic::ClientCtx;
@@ -228,12 +228,10 @@ impl SyncService {
             .rows()
             .into_iter()
             .next();
-        let synced = local.get(&id).and_then(|r| r.get("synced_at").cloned());
-        let remote_at = remote.as_ref().and_then(|r| r.get("updated_at").cloned());
-        let changed_remotely = remote.is_some() && remote_at != synced.or(Some(json!(0)));
-        if changed_remotely {
-            let remote = remote.unwrap_or_default();
-            let remote_ts = remote_at.and_then(|v| v.as_u64()).unwrap_or(0);
+        let synced = local.get(&id).map_or(0, |r| ts(&r, "synced_at"));
+        // Changed on the server since this device last saw it.
+        if let Some(remote) = remote.filter(|r| ts(r, "updated_at") != synced) {
+            let remote_ts = ts(&remote, "updated_at");
             let keep_local = match self.strategy {
                 Strategy::LocalWins => true,
                 Strategy::RemoteWins => false,
@@ -304,8 +302,6 @@ impl SyncService {
                 adopt(ctx, local, &id, remote);
                 continue;
             };
-            let ts =
-                |r: &Map<String, Value>, k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
             let dirty = ts(&mine, "updated_at") != ts(&mine, "synced_at");
             let take = !dirty
                 || match self.strategy {
@@ -318,6 +314,11 @@ impl SyncService {
             }
         }
     }
+}
+
+/// A timestamp column of a run, 0 when absent.
+fn ts(run: &Map<String, Value>, column: &str) -> u64 {
+    run.get(column).and_then(Value::as_u64).unwrap_or(0)
 }
 
 /// The device takes the server's version of a record.

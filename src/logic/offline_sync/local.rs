@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{initial_runs, FIELDS, RUNS};
+use super::{initial_runs, RUNS};
 use crate::backend::{filter, AuthApi, Backend, Request};
 use crate::client::Device;
 use crate::logic::{ClientCtx, OpScope};
@@ -49,11 +49,6 @@ impl Local {
         self.runs.borrow().get(id).cloned()
     }
 
-    /// Every run id.
-    pub fn ids(&self) -> Vec<String> {
-        self.runs.borrow().keys().cloned().collect()
-    }
-
     /// Changes run `id` with `change` and writes it durably.
     pub fn update(&self, device: &Device, id: &str, change: impl FnOnce(&mut Map<String, Value>)) {
         {
@@ -66,11 +61,6 @@ impl Local {
             change(run);
         }
         self.persist(device);
-    }
-
-    /// True when run `id` shows the same fields as `row`.
-    pub fn same_fields(run: &Map<String, Value>, row: &Map<String, Value>) -> bool {
-        FIELDS.iter().all(|f| run.get(*f) == row.get(*f))
     }
 
     fn persist(&self, device: &Device) {

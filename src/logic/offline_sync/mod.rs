@@ -161,6 +161,17 @@ pub fn initial_runs(records: u64) -> Vec<Value> {
         .collect()
 }
 
+/// The usage row of a generation: the app logs the op id in its metadata.
+pub fn usage_row(user: &str, op: u32, credits: u64) -> Value {
+    json!({
+        "user_id": user,
+        "provider": "gemini",
+        "action": "generate",
+        "credits_consumed": credits,
+        "metadata": {"op": op},
+    })
+}
+
 impl ScenarioLogic for OfflineSync {
     fn name(&self) -> &'static str {
         "offline_sync"

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::device::usage_row;
 use super::local::{begin_edit, fetch_runs};
+use super::usage_row;
 use super::{Local, RUNS, USAGE};
 use crate::backend::{AuthApi, Backend, Request};
 use crate::logic::ClientCtx;

@@ -8,8 +8,8 @@ use std::cell::{Cell, RefCell};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::device::usage_row;
 use super::local::{begin_edit, fetch_runs};
+use super::usage_row;
 use super::Local;
 use crate::backend::{AuthApi, Backend, Request};
 use crate::logic::ClientCtx;
