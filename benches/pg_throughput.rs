@@ -35,7 +35,15 @@ fn main() {
             return;
         }
     };
-    let mut session = PgSession::open(&target, "business_cards", "reference").expect("schema");
+    let mut session = PgSession::open(
+        &target,
+        faultline::runner::Loaded::load("business_cards", &faultline_seeds::registry())
+            .expect("scenario")
+            .logic
+            .as_ref(),
+        "reference",
+    )
+    .expect("schema");
     for id in 1..=CARDS {
         let row = json!({"id": id, "slug": format!("card-{id}"), "title": "t"});
         session

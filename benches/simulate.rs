@@ -20,7 +20,7 @@ fn scenario_files() -> Vec<String> {
 
 fn simulate(c: &mut Criterion) {
     for path in scenario_files() {
-        let loaded = Loaded::load(&path).expect("scenario loads");
+        let loaded = Loaded::load(&path, &faultline_seeds::registry()).expect("scenario loads");
         let mut group = c.benchmark_group(loaded.scenario.file.name.clone());
         group.sample_size(10);
         for variant in loaded.variants() {

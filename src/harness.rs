@@ -1,97 +1,123 @@
-//! Running users' own logic inside an ordinary `#[test]`.
+//! Gating on a system from an ordinary `#[test]`: named variants, each with an
+//! expectation, over many seeds, leaving the CLI's evidence behind on a failure.
 //!
 //! ```no_run
-//! use faultline::logic::business_cards::{Builtin, CardsLogic};
-//! # #[derive(Clone)] struct MyLogic;
-//! # impl CardsLogic for MyLogic {
-//! #   async fn create<B: faultline::backend::Backend, A: faultline::backend::AuthApi>(&self, ctx: &faultline::logic::ClientCtx<B, A>, op: u32, form_id: &str, name: &str) { Builtin::Reference.create(ctx, op, form_id, name).await }
-//! #   async fn edit<B: faultline::backend::Backend, A: faultline::backend::AuthApi>(&self, ctx: &faultline::logic::ClientCtx<B, A>, op: u32, card: i64, intent: &serde_json::Map<String, serde_json::Value>, think_ms: u64) { Builtin::Reference.edit(ctx, op, card, intent, think_ms).await }
-//! # }
+//! use faultline::system::{client_fn, Registry, SystemSpec, Variant};
+//! use faultline::Harness;
+//!
+//! # fn my_system(_: &faultline::scenario::Scenario) -> faultline::Result<SystemSpec> { unimplemented!() }
 //! #[test]
-//! fn my_cards_hold() -> faultline::Result<()> {
-//!     faultline::Harness::scenario("business_cards").logic(MyLogic).seeds(500).run()?.assert_holds();
+//! fn bookings_hold() -> faultline::Result<()> {
+//!     let registry = Registry::new().system("room_booking", my_system);
+//!     Harness::new(registry)
+//!         .scenario("tests/room_booking.toml")
+//!         .expect_violates("shipped", &["no_double_booking"])
+//!         .expect_holds("fixed")
+//!         .seeds(200)
+//!         .run()?
+//!         .assert_as_expected();
 //!     Ok(())
 //! }
 //! ```
 //!
 //! Seeds come from `FAULTLINE_SEEDS` when set (a fast PR gate and a deep nightly run from
-//! one test), and `FAULTLINE_SEED=S` runs just seed `S`, which is how a failure is replayed.
+//! one test); `FAULTLINE_SEED=S` runs just seed `S`, and `FAULTLINE_PLAN=FILE` runs just
+//! that saved plan, which is how the replay lines a failure prints work.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::logic::business_cards::{BusinessCards, CardsLogic, CUSTOM};
-use crate::logic::chat::{Chat, ChatLogic};
-use crate::logic::ScenarioLogic;
+use crate::evidence::{self, Evidence};
+use crate::plan::Plan;
 use crate::report::text;
 use crate::runner::{run_many_with, Loaded, SeedResult, VariantSummary};
-use crate::scenario::Scenario;
+use crate::scenario::{Expectation, Scenario};
+use crate::system::{Extended, Registry, System, Variant};
 
-type Factory = Arc<dyn Fn(&Scenario) -> Result<Box<dyn ScenarioLogic>> + Send + Sync>;
+/// Stands for the seed in a replay command template.
+pub const SEED_SLOT: &str = "{seed}";
+/// Stands for the variant in a replay command template.
+pub const VARIANT_SLOT: &str = "{variant}";
 
-/// Scenario files that ship inside the crate, so `Harness::scenario("business_cards")`
-/// works from any crate.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "business_cards",
-        include_str!("../scenarios/business_cards.toml"),
-    ),
-    (
-        "chat_persistence",
-        include_str!("../scenarios/chat_persistence.toml"),
-    ),
-];
+/// What a variant is expected to do over a run's seeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Every invariant holds on every seed.
+    Holds,
+    /// Each of these invariants is violated on some seed, and no other one ever is.
+    Violates(Vec<String>),
+}
 
-/// A configured run of one scenario.
+/// A configured run of one scenario: which systems are known, which scenario, which
+/// variants with which expectations, how many seeds.
 pub struct Harness {
-    scenario: Result<Scenario>,
-    factory: Option<(&'static str, Factory)>,
+    registry: Registry,
+    scenario: Option<String>,
+    variants: Vec<Variant>,
+    builtin_variants: bool,
+    expectations: BTreeMap<String, Expect>,
     seeds: u64,
     jobs: Option<usize>,
+    evidence_dir: PathBuf,
+    evidence: bool,
 }
 
 impl Harness {
-    /// A built-in scenario by name, or a scenario file by path.
-    pub fn scenario(name_or_path: &str) -> Self {
-        let scenario = match BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-            Some((name, text)) => Scenario::parse(
-                &PathBuf::from(format!("scenarios/{name}.toml")),
-                text.to_string(),
-            ),
-            None => Scenario::load(Path::new(name_or_path)),
-        };
+    /// A harness over the systems `registry` knows (a scenario still has to be chosen).
+    pub fn new(registry: Registry) -> Self {
         Self {
-            scenario,
-            factory: None,
+            registry,
+            scenario: None,
+            variants: Vec::new(),
+            builtin_variants: false,
+            expectations: BTreeMap::new(),
             seeds: 100,
             jobs: None,
+            evidence_dir: PathBuf::from("target/faultline"),
+            evidence: true,
         }
     }
 
-    /// Runs `logic` (as the variant `custom`) instead of the built-in variants. The
-    /// scenario must use the `business_cards` logic.
-    pub fn logic<L: CardsLogic + Send + Sync>(mut self, logic: L) -> Self {
-        let make: Factory = Arc::new(move |s: &Scenario| {
-            let built = BusinessCards::with_logic(s, Some(logic.clone()))?;
-            Ok(Box::new(built) as Box<dyn ScenarioLogic>)
-        });
-        self.factory = Some(("business_cards", make));
+    /// The scenario: a name the registry ships, or a scenario file's path.
+    pub fn scenario(mut self, name_or_path: &str) -> Self {
+        self.scenario = Some(name_or_path.to_string());
         self
     }
 
-    /// Runs `logic` (as the variant `custom`) in a `chat_persistence` scenario.
-    pub fn chat_logic<L: ChatLogic + Send + Sync>(mut self, logic: L) -> Self {
-        let make: Factory = Arc::new(move |s: &Scenario| {
-            let built = Chat::with_logic(s, Some(logic.clone()))?;
-            Ok(Box::new(built) as Box<dyn ScenarioLogic>)
-        });
-        self.factory = Some(("chat_persistence", make));
+    /// Adds a named variant (the user's own client code) to the scenario's system. Once
+    /// any is added, only added variants run, unless [`Harness::builtin_variants`] says
+    /// otherwise. A variant with no stated expectation must hold everything.
+    pub fn variant(mut self, variant: Variant) -> Self {
+        self.variants.retain(|v| v.name != variant.name);
+        self.variants.push(variant);
         self
     }
 
-    /// Runs seeds `1..=n` (unless `FAULTLINE_SEEDS` or `FAULTLINE_SEED` says otherwise).
+    /// Also runs the system's own variants next to the added ones.
+    pub fn builtin_variants(mut self, yes: bool) -> Self {
+        self.builtin_variants = yes;
+        self
+    }
+
+    /// `variant` must hold every invariant on every seed.
+    pub fn expect_holds(mut self, variant: &str) -> Self {
+        self.expectations.insert(variant.to_string(), Expect::Holds);
+        self
+    }
+
+    /// `variant` must be caught violating each of `invariants` on some seed, and nothing
+    /// else on any seed: how a CI test pins that the shipped bug is caught.
+    pub fn expect_violates(mut self, variant: &str, invariants: &[&str]) -> Self {
+        let list = invariants.iter().map(|s| s.to_string()).collect();
+        self.expectations
+            .insert(variant.to_string(), Expect::Violates(list));
+        self
+    }
+
+    /// Runs seeds `1..=n` (unless `FAULTLINE_SEEDS`, `FAULTLINE_SEED` or `FAULTLINE_PLAN`
+    /// says otherwise).
     pub fn seeds(mut self, n: u64) -> Self {
         self.seeds = n;
         self
@@ -100,6 +126,19 @@ impl Harness {
     /// Worker threads (default: every core).
     pub fn jobs(mut self, n: usize) -> Self {
         self.jobs = Some(n.max(1));
+        self
+    }
+
+    /// Where a failure's plan, history, shrunk plan and timeline are written (default
+    /// `target/faultline`); `None` writes nothing.
+    pub fn evidence_dir(mut self, dir: Option<PathBuf>) -> Self {
+        match dir {
+            Some(d) => {
+                self.evidence_dir = d;
+                self.evidence = true;
+            }
+            None => self.evidence = false,
+        }
         self
     }
 
@@ -119,60 +158,240 @@ impl Harness {
                 .map_err(|_| Error::Usage(format!("FAULTLINE_SEEDS={s}: expected a number")))?,
             None => self.seeds,
         };
+        if n == 0 {
+            return Err(Error::Usage("a Harness run needs at least one seed".into()));
+        }
         Ok((1..=n).collect())
     }
 
-    /// Runs every seed and compares verdicts with the scenario's expectations (user logic,
-    /// which has none, must hold every invariant).
+    /// The scenario with the Harness's expectations written into it, so reports, exit
+    /// decisions and replay lines treat them as the scenario's own. Expectations the file
+    /// states for variants that do not run (a built-in's, when only added variants run)
+    /// are dropped, and the Harness's own replace the file's for the same variant.
+    fn scenario_with_expectations(
+        &self,
+        mut scenario: Scenario,
+        names: &[String],
+    ) -> Result<Scenario> {
+        for variant in self.expectations.keys() {
+            if !names.contains(variant) {
+                return Err(Error::Usage(format!(
+                    "Harness: an expectation names variant `{variant}`, which does not run; \
+                     running: {}",
+                    names.join(", ")
+                )));
+            }
+        }
+        let keep = |v: &String| names.contains(v) && !self.expectations.contains_key(v);
+        let f = &mut scenario.file;
+        f.variants.retain(|v| names.contains(v));
+        f.expect.retain(|v, _| keep(v));
+        for p in f.profiles.values_mut() {
+            p.expect.retain(|v, _| keep(v));
+        }
+        for (variant, expect) in &self.expectations {
+            let violates = match expect {
+                Expect::Holds => Vec::new(),
+                Expect::Violates(list) => list.clone(),
+            };
+            f.expect.insert(
+                variant.clone(),
+                Expectation {
+                    violates,
+                    ..Default::default()
+                },
+            );
+        }
+        Ok(scenario)
+    }
+
+    /// The system of `scenario` with the added variants, not yet validated.
+    fn system(&self, scenario: &Scenario) -> Result<Box<dyn System>> {
+        let factory = self
+            .registry
+            .factory_of(&scenario.file.logic)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "Harness: no system is registered for logic `{}`; registered: {}",
+                    scenario.file.logic,
+                    self.registry.logics().join(", ")
+                ))
+            })?;
+        let inner = factory(scenario)?;
+        Ok(if self.variants.is_empty() {
+            inner
+        } else {
+            Box::new(Extended::new(
+                inner,
+                self.variants.clone(),
+                !self.builtin_variants,
+                scenario,
+            )?)
+        })
+    }
+
+    /// The system of `scenario` with the added variants, validated against it.
+    fn build(&self, scenario: &Scenario) -> Result<Box<dyn System>> {
+        let system = self.system(scenario)?;
+        crate::system::validate(scenario, system.as_ref())?;
+        Ok(system)
+    }
+
+    /// Runs every seed of every variant and compares verdicts with expectations.
     pub fn run(self) -> Result<Report> {
-        let seeds = self.seed_list()?;
-        let scenario = self.scenario?;
+        let arg = self.scenario.as_deref().ok_or_else(|| {
+            Error::Usage("Harness: choose a scenario with `.scenario(name_or_path)`".into())
+        })?;
+        let plain = self.registry.load_scenario(arg)?;
+        let names = {
+            let system = self.system(&plain)?;
+            let all = system.variants();
+            let listed: Vec<String> = plain
+                .file
+                .variants
+                .iter()
+                .filter(|v| all.contains(v))
+                .cloned()
+                .collect();
+            // Added variants always run, whatever the file lists; alone unless the
+            // system's own were asked for too.
+            let mut names = if !self.variants.is_empty() && !self.builtin_variants {
+                Vec::new()
+            } else if listed.is_empty() {
+                all
+            } else {
+                listed
+            };
+            for v in &self.variants {
+                if !names.contains(&v.name) {
+                    names.push(v.name.clone());
+                }
+            }
+            names
+        };
+        let scenario = self.scenario_with_expectations(plain, &names)?;
+        let make = || Loaded::with_logic(scenario.clone(), &|s| self.build(s));
+        let loaded = make()?;
+        for (variant, expect) in &self.expectations {
+            if let Expect::Violates(list) = expect {
+                for inv in list {
+                    if !loaded.invariants().contains(inv) {
+                        return Err(Error::Usage(format!(
+                            "Harness: variant `{variant}` is expected to violate `{inv}`, \
+                             which the scenario does not check; it checks: {}",
+                            loaded.invariants().join(", ")
+                        )));
+                    }
+                }
+            }
+        }
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let make = |scenario: &Scenario| -> Result<Loaded> {
-            match &self.factory {
-                None => Loaded::new(scenario.clone()),
-                Some((logic, factory)) => {
-                    if scenario.file.logic != *logic {
-                        return Err(scenario.error_near(
-                            &scenario.file.logic,
-                            format!(
-                                "this logic implements `{logic}`, but the scenario runs `{}`",
-                                scenario.file.logic
-                            ),
-                        ));
-                    }
-                    Loaded::with_logic(scenario.clone(), &|s| factory(s))
-                }
-            }
-        };
-        let loaded = make(&scenario)?;
+        let replay = replay_template();
+        if let Some(path) = std::env::var_os("FAULTLINE_PLAN").filter(|p| !p.is_empty()) {
+            return run_plan_file(&loaded, &PathBuf::from(path), &replay);
+        }
+        let seeds = self.seed_list()?;
         let variants = loaded.variants();
-        let (results, elapsed) =
-            run_many_with(&|| make(&scenario), &variants, &seeds, jobs, &|_, _| {})?;
+        let (results, elapsed) = run_many_with(&make, &variants, &seeds, jobs, &|_, _| {})?;
         let summaries: Vec<VariantSummary> = variants
             .iter()
             .map(|v| VariantSummary::new(&loaded, v, &results))
             .collect();
-        // The replay line for user logic is this very test, pinned to one seed.
-        let replay = if self.factory.is_some() {
-            std::thread::current()
-                .name()
-                .unwrap_or("<test name>")
-                .to_string()
+        let mut text = text::run_report(&loaded, &replay, &summaries, &results, elapsed, jobs, &[]);
+        let evidence = if self.evidence {
+            evidence::first_failures(&loaded, &results, &self.evidence_dir)?
         } else {
-            loaded.scenario.path.to_string_lossy().into_owned()
+            Vec::new()
         };
-        let text = text::run_report(&loaded, &replay, &summaries, &results, elapsed, jobs, &[]);
+        for e in &evidence {
+            text.push_str(&e.describe(&replay));
+        }
         Ok(Report {
             ok: summaries.iter().all(VariantSummary::as_expected),
             summaries,
             results,
             elapsed,
             text,
+            evidence,
         })
     }
+}
+
+/// Runs one saved plan (`FAULTLINE_PLAN`) and reports it like a one-seed run.
+fn run_plan_file(loaded: &Loaded, path: &std::path::Path, replay: &str) -> Result<Report> {
+    let plan = Plan::load(path)?;
+    let (result, out) = loaded.execute(&plan)?;
+    let mut text = text::replay_report(loaded, &path.to_string_lossy(), &plan, &result, &out);
+    text.push_str(&format!(
+        "  (replayed from {}; rerun with: {})\n",
+        path.display(),
+        replay_with_plan(replay, path)
+    ));
+    let summaries = vec![VariantSummary::new(
+        loaded,
+        &plan.variant,
+        std::slice::from_ref(&result),
+    )];
+    Ok(Report {
+        ok: summaries.iter().all(VariantSummary::as_expected),
+        summaries,
+        results: vec![result],
+        elapsed: Duration::ZERO,
+        text,
+        evidence: Vec::new(),
+    })
+}
+
+/// The command that reruns this very test for one seed: its package, its test target,
+/// `--exact` on its name, and `--include-ignored` so it runs even when marked
+/// `#[ignore]`.
+pub fn replay_template() -> String {
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .unwrap_or("<test name>")
+        .to_string();
+    let package = std::env::var("CARGO_PKG_NAME")
+        .map(|p| format!(" -p {p}"))
+        .unwrap_or_default();
+    format!(
+        "FAULTLINE_SEED={SEED_SLOT} cargo test{package}{} -- --exact {test} --include-ignored",
+        test_target()
+    )
+}
+
+/// The `--test NAME` or `--lib` that selects the running test binary.
+fn test_target() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Test binaries are named `TARGET-HASH`.
+    let name = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
+        _ => stem,
+    };
+    // The library's own unit tests are named after the package's library.
+    let lib = std::env::var("CARGO_PKG_NAME").map(|p| p.replace('-', "_"));
+    if name.is_empty() {
+        String::new()
+    } else if lib.as_deref() == Ok(name.as_str()) {
+        " --lib".to_string()
+    } else {
+        format!(" --test {name}")
+    }
+}
+
+/// The replay command with a plan file instead of a seed.
+pub fn replay_with_plan(template: &str, plan: &std::path::Path) -> String {
+    template.replace(
+        &format!("FAULTLINE_SEED={SEED_SLOT}"),
+        &format!("FAULTLINE_PLAN={}", plan.display()),
+    )
 }
 
 /// The outcome of [`Harness::run`].
@@ -186,20 +405,34 @@ pub struct Report {
     pub results: Vec<SeedResult>,
     /// Wall time.
     pub elapsed: Duration,
-    /// The same text `faultline run` prints.
+    /// The same text `faultline run` prints, with replay lines for this test and the
+    /// paths of the evidence written.
     pub text: String,
+    /// What was written for the first failure of each variant.
+    pub evidence: Vec<Evidence>,
 }
 
 impl Report {
-    /// Panics with the full report, violations and replay commands when any verdict
-    /// differs from expectations.
+    /// Panics with the full report, violations, replay commands and evidence paths when
+    /// any verdict differs from expectations.
+    #[track_caller]
+    pub fn assert_as_expected(&self) {
+        assert!(
+            self.ok,
+            "faultline: verdicts differ from expectations:\n{}",
+            self.text
+        );
+    }
+
+    /// Same as [`Report::assert_as_expected`]: with no stated expectations, every variant
+    /// must hold everything.
     #[track_caller]
     pub fn assert_holds(&self) {
-        assert!(self.ok, "faultline found violations:\n{}", self.text);
+        self.assert_as_expected()
     }
-}
 
-/// True for the variant name user logic runs under.
-pub fn is_custom(variant: &str) -> bool {
-    variant == CUSTOM
+    /// The summary of `variant`, if it ran.
+    pub fn variant(&self, variant: &str) -> Option<&VariantSummary> {
+        self.summaries.iter().find(|s| s.variant == variant)
+    }
 }

@@ -43,9 +43,9 @@ pub mod client;
 pub mod determinism;
 pub mod endpoint;
 pub mod error;
+pub mod evidence;
 pub mod harness;
 pub mod history;
-pub mod logic;
 pub mod pg;
 pub mod plan;
 pub mod report;
@@ -57,6 +57,7 @@ pub mod sim;
 pub mod store;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+pub mod system;
 
 pub use error::{Error, Result};
 pub use harness::Harness;

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::logic::ScenarioLogic;
 use crate::rng::SimRng;
 use crate::scenario::{ReplicaSpec, Scenario};
 use crate::sim::nemesis;
 use crate::store::auth::AuthConfig;
+use crate::system::System as ScenarioLogic;
 
 /// The plan format this build reads and writes.
 pub const PLAN_FORMAT: u32 = 1;

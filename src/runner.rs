@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::Verdict;
 use crate::error::{Error, Result};
-use crate::logic::{self, ScenarioLogic};
 use crate::plan::Plan;
 use crate::scenario::{profile, ProfileChoice, Scenario};
 use crate::sim::{run_plan, RunOutput, RunStats};
+use crate::system::{self as logic, Registry, System as ScenarioLogic};
 
 /// A scenario with its logic, ready to run.
 pub struct Loaded {
@@ -74,9 +74,9 @@ impl SeedResult {
 }
 
 impl Loaded {
-    /// Validates the scenario against its logic.
-    pub fn new(scenario: Scenario) -> Result<Self> {
-        Self::with_logic(scenario, &logic::build)
+    /// Validates the scenario against the system `registry` has for its `logic`.
+    pub fn new(scenario: Scenario, registry: &Registry) -> Result<Self> {
+        Self::with_logic(scenario, &|s| registry.build(s))
     }
 
     /// Like [`Loaded::new`], with `build` making the logic of the scenario and of each of
@@ -150,23 +150,26 @@ impl Loaded {
         e.violates.into_iter().chain(e.may_violate).collect()
     }
 
-    /// Loads a scenario file, or `scenarios/NAME.toml` when given a bare name.
-    pub fn load(arg: &str) -> Result<Self> {
-        let path = resolve(arg);
-        Self::new(Scenario::load(&path)?)
+    /// Loads a scenario file, `scenarios/NAME.toml` for a bare name, or a scenario the
+    /// registry ships under that name.
+    pub fn load(arg: &str, registry: &Registry) -> Result<Self> {
+        Self::new(registry.load_scenario(arg)?, registry)
     }
 
     /// Runs on `target` from now on; refuses a logic without a PostgreSQL mode.
     pub fn with_target(mut self, target: Target) -> Result<Self> {
-        if matches!(target, Target::Postgres(_))
-            && !crate::pg::files::supported().contains(&self.logic.name())
-        {
-            return Err(Error::Usage(format!(
-                "scenario {} (logic `{}`) has no PostgreSQL mode yet; these logics do: {}",
-                self.scenario.file.name,
-                self.logic.name(),
-                crate::pg::files::supported().join(", ")
-            )));
+        if matches!(target, Target::Postgres(_)) {
+            for v in self.variants() {
+                if self.logic.sql_files(&self.logic.schema_of(&v)).is_none() {
+                    return Err(Error::Usage(format!(
+                        "scenario {} (logic `{}`) has no PostgreSQL mode for variant `{v}`: \
+                         its system gives no SQL files for schema `{}`",
+                        self.scenario.file.name,
+                        self.logic.name(),
+                        self.logic.schema_of(&v)
+                    )));
+                }
+            }
         }
         self.target = target;
         Ok(self)
@@ -193,7 +196,7 @@ impl Loaded {
 
     /// Checks that `variant` exists.
     pub fn check_variant(&self, variant: &str) -> Result<()> {
-        if self.logic.variants().contains(&variant) {
+        if self.logic.variants().iter().any(|v| v == variant) {
             Ok(())
         } else {
             Err(Error::Usage(format!(
@@ -264,27 +267,20 @@ impl Loaded {
     }
 }
 
-/// `scenarios/NAME.toml` for a bare name that is not a file, else the argument itself.
-pub fn resolve(arg: &str) -> std::path::PathBuf {
-    let p = std::path::PathBuf::from(arg);
-    if p.exists() || arg.contains('/') || arg.ends_with(".toml") {
-        p
-    } else {
-        std::path::PathBuf::from(format!("scenarios/{arg}.toml"))
-    }
-}
+pub use crate::system::resolve;
 
 /// Runs every (variant, seed) pair on `jobs` threads, one single-threaded simulation per
 /// thread; results come back in (variant, seed) order whatever the thread count.
 pub fn run_many(
     scenario: &Scenario,
+    registry: &Registry,
     variants: &[String],
     seeds: &[u64],
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<SeedResult>, Duration)> {
     run_many_with(
-        &|| Loaded::new(scenario.clone()),
+        &|| Loaded::new(scenario.clone(), registry),
         variants,
         seeds,
         jobs,

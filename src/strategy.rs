@@ -7,11 +7,12 @@
 //! ```no_run
 //! use faultline::runner::Loaded;
 //! use proptest::prelude::*;
+//! # fn my_registry() -> faultline::system::Registry { faultline::system::Registry::new() }
 //!
 //! proptest! {
 //!     #[test]
-//!     fn reference_holds(plan in faultline::strategy::plans("scenarios/business_cards.toml", "reference")) {
-//!         let loaded = Loaded::load("scenarios/business_cards.toml").unwrap();
+//!     fn reference_holds(plan in faultline::strategy::plans(&my_registry(), "scenarios/business_cards.toml", "reference")) {
+//!         let loaded = Loaded::load("scenarios/business_cards.toml", &my_registry()).unwrap();
 //!         let (result, _) = loaded.execute(&plan).unwrap();
 //!         prop_assert!(result.violations().next().is_none());
 //!     }
@@ -25,20 +26,24 @@ use crate::plan::Plan;
 use crate::runner::Loaded;
 use crate::scenario::Scenario;
 use crate::shrink::{build, units, Unit};
+use crate::system::Registry;
 
 /// Generates plans of one scenario variant.
 #[derive(Debug, Clone)]
 pub struct PlanStrategy {
     scenario: Result<Scenario, String>,
+    registry: Registry,
     variant: String,
 }
 
-/// Plans for `variant` of the scenario file at `path` (loading errors surface when the
-/// first value is generated, as a proptest error naming the file).
-pub fn plans(path: &str, variant: &str) -> PlanStrategy {
-    let scenario = Scenario::load(&crate::runner::resolve(path)).map_err(|e| e.to_string());
+/// Plans for `variant` of the scenario at `path` (a file, or a name `registry` ships),
+/// run by the system `registry` has for it; loading errors surface when the first value
+/// is generated, as a proptest error naming the file.
+pub fn plans(registry: &Registry, path: &str, variant: &str) -> PlanStrategy {
+    let scenario = registry.load_scenario(path).map_err(|e| e.to_string());
     PlanStrategy {
         scenario,
+        registry: registry.clone(),
         variant: variant.to_string(),
     }
 }
@@ -49,7 +54,7 @@ impl Strategy for PlanStrategy {
 
     fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
         let scenario = self.scenario.clone()?;
-        let loaded = Loaded::new(scenario).map_err(|e| e.to_string())?;
+        let loaded = Loaded::new(scenario, &self.registry).map_err(|e| e.to_string())?;
         let seed = proptest::num::u64::ANY.new_tree(runner)?.current();
         let plan = loaded
             .plan(&self.variant, seed)

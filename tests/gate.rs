@@ -15,9 +15,18 @@ fn seeds() -> Vec<u64> {
 
 fn gate(path: &str) {
     let scenario = Scenario::load(path.as_ref()).expect("scenario loads");
-    let loaded = Loaded::new(scenario.clone()).expect("scenario validates");
+    let loaded =
+        Loaded::new(scenario.clone(), &faultline_seeds::registry()).expect("scenario validates");
     let variants = loaded.variants();
-    let (results, _) = run_many(&scenario, &variants, &seeds(), 2, &|_, _| {}).expect("runs");
+    let (results, _) = run_many(
+        &scenario,
+        &faultline_seeds::registry(),
+        &variants,
+        &seeds(),
+        2,
+        &|_, _| {},
+    )
+    .expect("runs");
     let mut problems = Vec::new();
     for v in &variants {
         let summary = VariantSummary::new(&loaded, v, &results);
@@ -81,7 +90,7 @@ fn same_seed_same_history_and_different_seeds_differ() {
         "scenarios/offline_sync.toml",
         "scenarios/story_progress.toml",
     ] {
-        let loaded = Loaded::load(path).unwrap();
+        let loaded = Loaded::load(path, &faultline_seeds::registry()).unwrap();
         for variant in loaded.variants() {
             let a = loaded.run_seed(&variant, 11).unwrap();
             let b = loaded.run_seed(&variant, 11).unwrap();
@@ -104,8 +113,24 @@ fn parallel_runs_match_sequential_runs() {
     let scenario = Scenario::load("scenarios/business_cards.toml".as_ref()).unwrap();
     let variants = vec!["documented".to_string()];
     let seeds: Vec<u64> = (1..=6).collect();
-    let (one, _) = run_many(&scenario, &variants, &seeds, 1, &|_, _| {}).unwrap();
-    let (two, _) = run_many(&scenario, &variants, &seeds, 2, &|_, _| {}).unwrap();
+    let (one, _) = run_many(
+        &scenario,
+        &faultline_seeds::registry(),
+        &variants,
+        &seeds,
+        1,
+        &|_, _| {},
+    )
+    .unwrap();
+    let (two, _) = run_many(
+        &scenario,
+        &faultline_seeds::registry(),
+        &variants,
+        &seeds,
+        2,
+        &|_, _| {},
+    )
+    .unwrap();
     let hashes = |r: &[faultline::runner::SeedResult]| {
         r.iter().map(|x| x.history_hash.clone()).collect::<Vec<_>>()
     };

@@ -130,8 +130,14 @@ fn conforms(schema_variant: &str) {
     let Some(target) = database_for(&test) else {
         return;
     };
-    let loaded = Loaded::load("scenarios/business_cards.toml").expect("scenario");
-    let session = RefCell::new(PgSession::open(&target, TABLE, schema_variant).expect("schema"));
+    let loaded = Loaded::load(
+        "scenarios/business_cards.toml",
+        &faultline_seeds::registry(),
+    )
+    .expect("scenario");
+    let session = RefCell::new(
+        PgSession::open(&target, loaded.logic.as_ref(), schema_variant).expect("schema"),
+    );
     let config = Config {
         cases: 256,
         failure_persistence: None,

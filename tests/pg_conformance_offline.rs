@@ -55,9 +55,19 @@ fn offline_sync_server_functions_answer_as_their_plpgsql_twins() {
     let Some(target) = database_for("pg_conformance_offline") else {
         return;
     };
-    let loaded = Loaded::load("scenarios/offline_sync.toml").expect("scenario");
-    let session =
-        RefCell::new(PgSession::open(&target, "offline_sync", "reference").expect("schema"));
+    let loaded = Loaded::load("scenarios/offline_sync.toml", &faultline_seeds::registry())
+        .expect("scenario");
+    let session = RefCell::new(
+        PgSession::open(
+            &target,
+            faultline::runner::Loaded::load("offline_sync", &faultline_seeds::registry())
+                .expect("scenario")
+                .logic
+                .as_ref(),
+            "reference",
+        )
+        .expect("schema"),
+    );
     let config = Config {
         cases: 128,
         failure_persistence: None,

@@ -38,7 +38,15 @@ struct Rig {
 
 fn rig(test: &str, client_timeout_ms: u64, statement_timeout_ms: u64) -> Option<Rig> {
     let target = database_for(test)?;
-    let mut session = PgSession::open(&target, "business_cards", "reference").expect("schema");
+    let mut session = PgSession::open(
+        &target,
+        faultline::runner::Loaded::load("business_cards", &faultline_seeds::registry())
+            .expect("scenario")
+            .logic
+            .as_ref(),
+        "reference",
+    )
+    .expect("schema");
     session.sql(SLOW_WRITE).expect("slow function");
     let server = target.server_addr().expect("server address");
     let options = session

@@ -23,11 +23,11 @@ fn gate(path: &str) {
         return;
     };
     let target = Target::Postgres(Box::new(target));
-    let loaded = Loaded::load(path)
+    let loaded = Loaded::load(path, &faultline_seeds::registry())
         .and_then(|l| l.with_target(target.clone()))
         .expect("scenario loads");
     let variants = loaded.variants();
-    let make = || Loaded::load(path)?.with_target(target.clone());
+    let make = || Loaded::load(path, &faultline_seeds::registry())?.with_target(target.clone());
     let (results, _) = run_many_with(&make, &variants, &seeds(), 8, &|_, _| {}).expect("runs");
     let mut problems = Vec::new();
     for v in &variants {
@@ -99,7 +99,7 @@ fn offline_sync_on_postgres() {
     std::fs::write(&path, short).expect("write");
     let path = path.to_string_lossy().into_owned();
     let target = Target::Postgres(Box::new(target));
-    let make = || Loaded::load(&path)?.with_target(target.clone());
+    let make = || Loaded::load(&path, &faultline_seeds::registry())?.with_target(target.clone());
     let loaded = make().expect("scenario loads");
     let variants = loaded.variants();
     assert_eq!(variants.len(), 3);

@@ -94,7 +94,15 @@ fn read_committed_loses_updates_and_repeatable_read_refuses_them_with_40001() {
     let Some(target) = database_for("pg_isolation") else {
         return;
     };
-    let mut session = PgSession::open(&target, "business_cards", "naive").expect("schema");
+    let mut session = PgSession::open(
+        &target,
+        faultline::runner::Loaded::load("business_cards", &faultline_seeds::registry())
+            .expect("scenario")
+            .logic
+            .as_ref(),
+        "naive",
+    )
+    .expect("schema");
 
     let rc = race(&mut session, "read committed");
     // Every writer was told its increment committed, yet the counter moved once.

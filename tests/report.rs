@@ -8,7 +8,7 @@ use faultline::scenario::Scenario;
 #[test]
 fn statistics_reflect_what_each_variant_does() {
     let scenario = Scenario::load("scenarios/business_cards.toml".as_ref()).unwrap();
-    let all = stats::collect(&scenario, 24, 2, &|_, _| {}).unwrap();
+    let all = stats::collect(&faultline_seeds::registry(), &scenario, 24, 2, &|_, _| {}).unwrap();
     let get = |v: &str| all.iter().find(|s| s.variant == v).unwrap();
     let (naive, documented, reference) = (get("naive"), get("documented"), get("reference"));
     for s in [naive, documented, reference] {
@@ -33,7 +33,11 @@ fn the_sweep_measures_every_policy_and_more_clients_mean_more_work() {
         seeds: 2,
         ..SweepConfig::default()
     };
-    let points = sweep::run(&cfg, 2, &|_, _| {}).unwrap();
+    let registry = faultline_seeds::registry();
+    let contention = registry
+        .sweep_system_factory()
+        .expect("the seeds register one");
+    let points = sweep::run(contention, &cfg, 2, &|_, _| {}).unwrap();
     assert_eq!(points.len(), 2 * 5);
     for policy in [
         "none",
@@ -68,6 +72,7 @@ fn report_files_are_written_with_charts_and_a_comparison() {
         ..SweepConfig::default()
     };
     let r = publish::measure(
+        &faultline_seeds::registry(),
         &["scenarios/business_cards.toml".into()],
         4,
         cfg,

@@ -26,7 +26,7 @@ fn every_expected_violation_shrinks_and_still_fails_on_replay() {
 }
 
 fn shrinks_every_expected_violation(path: &str) {
-    let loaded = Loaded::load(path).unwrap();
+    let loaded = Loaded::load(path, &faultline_seeds::registry()).unwrap();
     for variant in loaded.variants() {
         for invariant in loaded.scenario.expected_violations(&variant) {
             let seed = failing_seed(&loaded, &variant, &invariant);
@@ -55,7 +55,7 @@ fn shrinks_every_expected_violation(path: &str) {
 
 #[test]
 fn the_determinism_check_passes_and_names_divergence() {
-    let loaded = Loaded::load(SCENARIO).unwrap();
+    let loaded = Loaded::load(SCENARIO, &faultline_seeds::registry()).unwrap();
     let plan = loaded.plan("documented", 5).unwrap();
     let report = faultline::determinism::first_divergence(&loaded, &plan).unwrap();
     assert!(report.contains("two runs agree"), "{report}");
@@ -63,7 +63,7 @@ fn the_determinism_check_passes_and_names_divergence() {
 
 #[test]
 fn the_timeline_is_one_self_contained_page_with_lanes_and_witnesses() {
-    let loaded = Loaded::load(SCENARIO).unwrap();
+    let loaded = Loaded::load(SCENARIO, &faultline_seeds::registry()).unwrap();
     let seed = failing_seed(&loaded, "documented", "no_lost_updates");
     let plan = loaded.plan("documented", seed).unwrap();
     let (result, out) = loaded.execute(&plan).unwrap();

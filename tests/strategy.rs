@@ -11,8 +11,8 @@ proptest! {
     #![proptest_config(Config { cases: 16, failure_persistence: None, ..Config::default() })]
 
     #[test]
-    fn reference_holds_on_generated_plans(plan in plans(SCENARIO, "reference")) {
-        let loaded = Loaded::load(SCENARIO).unwrap();
+    fn reference_holds_on_generated_plans(plan in plans(&faultline_seeds::registry(), SCENARIO, "reference")) {
+        let loaded = Loaded::load(SCENARIO, &faultline_seeds::registry()).unwrap();
         let (result, _) = loaded.execute(&plan).unwrap();
         let broken: Vec<&str> = result.violations().map(|v| v.invariant.as_str()).collect();
         prop_assert!(broken.is_empty(), "violated: {:?}", broken);
@@ -21,7 +21,7 @@ proptest! {
 
 #[test]
 fn proptest_finds_and_shrinks_a_naive_lost_update() {
-    let loaded = Loaded::load(SCENARIO).unwrap();
+    let loaded = Loaded::load(SCENARIO, &faultline_seeds::registry()).unwrap();
     // A fixed generator: the property is about shrinking, and a random one made the bound
     // on the shrunk size depend on the run.
     let config = Config {
@@ -31,11 +31,14 @@ fn proptest_finds_and_shrinks_a_naive_lost_update() {
     };
     let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let outcome = runner.run(&plans(SCENARIO, "naive"), |plan| {
-        let lost = loaded.violates(&plan, "no_lost_updates").unwrap();
-        prop_assert!(!lost, "lost update");
-        Ok(())
-    });
+    let outcome = runner.run(
+        &plans(&faultline_seeds::registry(), SCENARIO, "naive"),
+        |plan| {
+            let lost = loaded.violates(&plan, "no_lost_updates").unwrap();
+            prop_assert!(!lost, "lost update");
+            Ok(())
+        },
+    );
     match outcome {
         Err(TestError::Fail(_, minimal)) => {
             assert!(

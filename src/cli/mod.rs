@@ -14,6 +14,7 @@ mod run;
 
 use crate::runner::{Loaded, Target};
 use crate::scenario::ProfileChoice;
+use crate::system::Registry;
 use replay::{replay, shrink_cmd};
 use run::{run, RunOpts};
 
@@ -201,9 +202,9 @@ pub enum ReportAction {
 }
 
 /// Executes a command; `Ok(false)` means some verdict differed from expectations.
-pub fn execute(cli: Cli) -> Result<bool> {
+pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
     match cli.command {
-        Command::List { dir } => list(&dir),
+        Command::List { dir } => list(&dir, registry),
         Command::Run {
             scenarios,
             variant,
@@ -254,7 +255,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     target: target.clone(),
                     profile: ProfileChoice::from_arg(profile.as_deref()),
                 };
-                docs.push(run(arg, &variant, &seeds, &opts)?);
+                docs.push(run(arg, registry, &variant, &seeds, &opts)?);
             }
             if json {
                 println!("{}", to_json(&RunSet::new(docs.clone())));
@@ -280,7 +281,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                 timeline,
             };
             let profile = ProfileChoice::from_arg(profile.as_deref());
-            replay(&target, seed, &variant, &profile, outputs, on)
+            replay(&target, registry, seed, &variant, &profile, outputs, on)
         }
         Command::Report {
             action: None,
@@ -300,6 +301,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                 ..Default::default()
             };
             let report = crate::report::publish::measure(
+                registry,
                 &scenarios,
                 seeds.max(1),
                 cfg,
@@ -325,7 +327,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     jobs,
                 }),
             ..
-        } => report::catch_table(&readme, &dir, seeds, jobs),
+        } => report::catch_table(registry, &readme, &dir, seeds, jobs),
         Command::Shrink {
             scenario,
             seed,
@@ -336,7 +338,9 @@ pub fn execute(cli: Cli) -> Result<bool> {
             budget,
         } => {
             let profile = ProfileChoice::from_arg(profile.as_deref());
-            shrink_cmd(&scenario, seed, &variant, &profile, invariant, &out, budget)
+            shrink_cmd(
+                &scenario, registry, seed, &variant, &profile, invariant, &out, budget,
+            )
         }
     }
 }
@@ -388,9 +392,9 @@ fn scenario_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn list(dir: &std::path::Path) -> Result<bool> {
+fn list(dir: &std::path::Path, registry: &Registry) -> Result<bool> {
     for p in scenario_files(dir)? {
-        let loaded = Loaded::load(&p.to_string_lossy())?;
+        let loaded = Loaded::load(&p.to_string_lossy(), registry)?;
         print!("{}", text::listing(&loaded, &p));
     }
     Ok(true)
@@ -436,4 +440,27 @@ fn write_extras(
         write(p, crate::report::markdown::render(docs))?;
     }
     Ok(())
+}
+
+/// The whole `faultline` command line over the systems `registry` knows: parses the
+/// process's arguments, runs the command, and maps the outcome to the exit code (0 as
+/// expected, 1 a verdict differs, 2 bad input or a harness failure).
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     let registry = faultline::system::Registry::new(); // .system("my_logic", my_factory)
+///     faultline::cli::main_with(registry)
+/// }
+/// ```
+pub fn main_with(registry: Registry) -> std::process::ExitCode {
+    use clap::Parser;
+    let cli = Cli::parse();
+    match execute(cli, &registry) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
 }

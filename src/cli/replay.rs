@@ -7,9 +7,11 @@ use crate::plan::Plan;
 use crate::report::text;
 use crate::runner::{Loaded, Target};
 use crate::scenario::ProfileChoice;
+use crate::system::Registry;
 
 pub(super) fn shrink_cmd(
     arg: &str,
+    registry: &Registry,
     seed: u64,
     variant: &str,
     profile: &ProfileChoice,
@@ -17,7 +19,7 @@ pub(super) fn shrink_cmd(
     out: &std::path::Path,
     budget: usize,
 ) -> Result<bool> {
-    let loaded = Loaded::load(arg)?.with_profile(profile.clone())?;
+    let loaded = Loaded::load(arg, registry)?.with_profile(profile.clone())?;
     let plan = loaded.plan(variant, seed)?;
     let (result, _) = loaded.execute(&plan)?;
     let invariant = match invariant {
@@ -74,6 +76,7 @@ pub(super) struct Outputs {
 
 pub(super) fn replay(
     target: &str,
+    registry: &Registry,
     seed: Option<u64>,
     variant: &str,
     profile: &ProfileChoice,
@@ -93,13 +96,13 @@ pub(super) fn replay(
             .clone()
             .filter(|p| std::path::Path::new(p).exists())
             .unwrap_or_else(|| plan.scenario.clone());
-        let loaded = Loaded::load(&source)?.with_target(on)?;
+        let loaded = Loaded::load(&source, registry)?.with_target(on)?;
         let shown = target.to_string();
         (loaded, plan, shown)
     } else {
         let seed =
             seed.ok_or_else(|| Error::Usage("replay of a scenario needs --seed S".into()))?;
-        let loaded = Loaded::load(target)?
+        let loaded = Loaded::load(target, registry)?
             .with_target(on)?
             .with_profile(profile.clone())?;
         let plan = loaded.plan(variant, seed)?;

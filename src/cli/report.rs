@@ -34,6 +34,7 @@ pub(super) fn merge(files: &[PathBuf], json: bool, junit: Option<&Path>) -> Resu
 
 /// Measures every scenario in `dir` and writes the catch table into `readme`.
 pub(super) fn catch_table(
+    registry: &crate::system::Registry,
     readme: &Path,
     dir: &Path,
     seeds: u64,
@@ -43,7 +44,7 @@ pub(super) fn catch_table(
     table::spliced(readme, "")?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let seeds = seeds.max(1);
-    let rows = table::measure(&scenario_files(dir)?, seeds, jobs, &progress_bar)?;
+    let rows = table::measure(registry, &scenario_files(dir)?, seeds, jobs, &progress_bar)?;
     let text = table::render(&rows, seeds);
     table::splice(readme, &text)?;
     print!("{text}");

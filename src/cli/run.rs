@@ -9,6 +9,7 @@ use crate::report::summary::RunDoc;
 use crate::report::text;
 use crate::runner::{run_many_with, Loaded, Target, VariantSummary};
 use crate::scenario::ProfileChoice;
+use crate::system::Registry;
 
 /// Options of `faultline run`.
 pub(super) struct RunOpts {
@@ -22,9 +23,15 @@ pub(super) struct RunOpts {
     pub(super) profile: ProfileChoice,
 }
 
-pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Result<RunDoc> {
+pub(super) fn run(
+    arg: &str,
+    registry: &Registry,
+    variant: &str,
+    seeds: &[u64],
+    opts: &RunOpts,
+) -> Result<RunDoc> {
     let (jobs, json) = (opts.jobs, opts.json);
-    let loaded = Loaded::load(arg)?
+    let loaded = Loaded::load(arg, registry)?
         .with_target(opts.target.clone())?
         .with_profile(opts.profile.clone())?;
     let variants = if variant == "all" {
@@ -49,7 +56,7 @@ pub(super) fn run(arg: &str, variant: &str, seeds: &[u64], opts: &RunOpts) -> Re
     };
     let seeds = seeds.as_slice();
     let make = || {
-        Loaded::new(loaded.scenario.clone())?
+        Loaded::new(loaded.scenario.clone(), registry)?
             .with_target(opts.target.clone())?
             .with_profile(opts.profile.clone())
     };

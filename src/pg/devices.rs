@@ -58,12 +58,14 @@ pub fn heal(devices: &BTreeMap<String, Device>) {
 /// the audit logged them.
 pub fn take_audit(
     tables: &mut BTreeMap<String, Vec<Row>>,
-    audited: &[&str],
+    audited: &[String],
 ) -> BTreeMap<String, Vec<Row>> {
     let mut out: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for entry in tables.remove(AUDIT).unwrap_or_default() {
         let table = entry.get("tbl").and_then(Value::as_str).unwrap_or_default();
-        if let (true, Some(Value::Object(image))) = (audited.contains(&table), entry.get("image")) {
+        if let (true, Some(Value::Object(image))) =
+            (audited.iter().any(|a| a == table), entry.get("image"))
+        {
             out.entry(table.to_string())
                 .or_default()
                 .push(image.clone());

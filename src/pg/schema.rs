@@ -73,7 +73,7 @@ impl RunSchema {
         };
         let loaded = async {
             for f in files {
-                sqlx::raw_sql(f.text)
+                sqlx::raw_sql(&f.text)
                     .execute(&mut *conn)
                     .await
                     .map_err(|e| file_error(f, &e))?;
@@ -209,9 +209,9 @@ fn file_error(f: &SqlFile, e: &sqlx::Error) -> Error {
                 .char_indices()
                 .nth(chars.saturating_sub(1))
                 .map_or(f.text.len(), |(i, _)| i);
-            let (line, column) = line_col(f.text, byte);
+            let (line, column) = line_col(&f.text, byte);
             Error::Input {
-                file: f.path.into(),
+                file: f.path.clone().into(),
                 line,
                 column,
                 message: format!("PostgreSQL refused this file: {e}"),

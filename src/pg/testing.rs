@@ -58,15 +58,23 @@ pub struct PgSession {
 }
 
 impl PgSession {
-    /// Creates a schema for `logic` as migrated by `schema_variant` and connects to it.
-    pub fn open(target: &PgTarget, logic: &str, schema_variant: &str) -> Result<Self> {
-        let files = files::for_variant(logic, schema_variant)
+    /// Creates a schema holding `system`'s tables and functions as `variant` runs them,
+    /// and connects to it.
+    pub fn open(
+        target: &PgTarget,
+        system: &dyn crate::system::System,
+        variant: &str,
+    ) -> Result<Self> {
+        let logic = system.name().to_string();
+        let schema_variant = system.schema_of(variant);
+        let schema_variant = schema_variant.as_str();
+        let files = files::for_variant(system, variant)
             .ok_or_else(|| Error::Usage(format!("logic `{logic}` has no PostgreSQL files")))?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Harness(format!("starting a runtime: {e}")))?;
-        let name = run_name(logic, schema_variant, 0);
+        let name = run_name(&logic, schema_variant, 0);
         let (conn, schema) = rt.block_on(async {
             let mut conn = PgConnection::connect_with(&target.options)
                 .await

@@ -26,11 +26,11 @@ use crate::client::Device;
 use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::{Entry, EntryType, History};
-use crate::logic::{ClientCtx, Recorder, ScenarioLogic};
 use crate::plan::{Fault, Plan};
 use crate::rng::SimRng;
 use crate::sim::{RunOutput, RunStats};
 use crate::store::auth::AuthService;
+use crate::system::{ClientCtx, Recorder, System as ScenarioLogic};
 
 /// Connections each client's pool may open: a client's concurrent requests (tabs sharing
 /// a page, a retry racing a slow answer) each need one.
@@ -39,12 +39,11 @@ const POOL_SIZE: u32 = 4;
 /// Runs `plan` with `logic` on the database `target` and returns its history and the
 /// final state of the run's schema, which is dropped before returning.
 pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) -> Result<RunOutput> {
-    let schema_variant = logic.schema_of(&plan.variant);
-    let sql_files = files::for_variant(logic.name(), &schema_variant).ok_or_else(|| {
+    let sql_files = files::for_variant(logic, &plan.variant).ok_or_else(|| {
         Error::Usage(format!(
-            "logic `{}` has no PostgreSQL mode; these do: {}",
+            "logic `{}` has no PostgreSQL mode: its system gives no SQL files for schema `{}`",
             logic.name(),
-            files::supported().join(", ")
+            logic.schema_of(&plan.variant)
         ))
     })?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -83,6 +82,7 @@ async fn drive(
 ) -> Result<RunOutput> {
     let catalog = Rc::new(schema.catalog.clone());
     if let Some(table) = logic.setup_table() {
+        let table = table.as_str();
         for row in plan.setup.as_array().into_iter().flatten() {
             let row: Row = row.as_object().cloned().unwrap_or_default();
             execute_on(admin, &catalog, &Request::insert(table, row))
@@ -273,7 +273,7 @@ async fn drive(
         return Err(Error::Harness(f));
     }
     let mut tables = snapshot(admin, &schema.catalog).await?;
-    let audit = super::devices::take_audit(&mut tables, logic.audited_tables());
+    let audit = super::devices::take_audit(&mut tables, &logic.audited_tables());
     let store_errors = errors.borrow().clone();
     let history = history.borrow().clone();
     Ok(RunOutput {

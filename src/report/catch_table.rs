@@ -42,6 +42,7 @@ pub struct CatchRow {
 /// Runs every scenario file over seeds `1..=seeds`, every variant, and tallies each
 /// expected violation.
 pub fn measure(
+    registry: &crate::system::Registry,
     scenarios: &[PathBuf],
     seeds: u64,
     jobs: usize,
@@ -50,11 +51,18 @@ pub fn measure(
     let seed_list: Vec<u64> = (1..=seeds).collect();
     let mut rows = Vec::new();
     for path in scenarios {
-        let loaded = Loaded::load(&path.to_string_lossy())?;
+        let loaded = Loaded::load(&path.to_string_lossy(), registry)?;
         let name = loaded.scenario.file.name.clone();
         let variants = loaded.variants();
         let tick = progress(&name);
-        let (results, _) = run_many(&loaded.scenario, &variants, &seed_list, jobs, &*tick)?;
+        let (results, _) = run_many(
+            &loaded.scenario,
+            registry,
+            &variants,
+            &seed_list,
+            jobs,
+            &*tick,
+        )?;
         for variant in &variants {
             let mine: Vec<&SeedResult> = results.iter().filter(|r| &r.variant == variant).collect();
             for invariant in loaded.required(variant) {

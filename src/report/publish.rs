@@ -43,6 +43,7 @@ pub struct Report {
 
 /// Measures everything: `seeds` seeds per variant of each scenario file, then the sweep.
 pub fn measure(
+    registry: &crate::system::Registry,
     scenarios: &[PathBuf],
     seeds: u64,
     sweep_cfg: SweepConfig,
@@ -54,7 +55,7 @@ pub fn measure(
         let scenario = Scenario::load(path)?;
         let name = scenario.file.name.clone();
         let tick = progress(&name);
-        let variants = stats::collect(&scenario, seeds, jobs, tick.as_ref())?;
+        let variants = stats::collect(registry, &scenario, seeds, jobs, tick.as_ref())?;
         let variants: Vec<(VariantStats, Vec<Target>)> = variants
             .into_iter()
             .map(|v| {
@@ -68,7 +69,12 @@ pub fn measure(
         });
     }
     let tick = progress("backoff sweep");
-    let points = sweep::run(&sweep_cfg, jobs, tick.as_ref())?;
+    let contention = registry.sweep_system_factory().ok_or_else(|| {
+        crate::Error::Usage(
+            "no system is registered for the backoff sweep (Registry::sweep_system)".into(),
+        )
+    })?;
+    let points = sweep::run(contention, &sweep_cfg, jobs, tick.as_ref())?;
     Ok(Report {
         format: REPORT_FORMAT,
         scenarios: out,

@@ -168,12 +168,13 @@ fn one_seed(loaded: &Loaded, variant: &str, seed: u64, acc: &mut Acc) -> Result<
 
 /// Runs `seeds` seeds of every variant of `scenario` on `jobs` threads.
 pub fn collect(
+    registry: &crate::system::Registry,
     scenario: &Scenario,
     seeds: u64,
     jobs: usize,
     tick: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<VariantStats>> {
-    let variants = Loaded::new(scenario.clone())?.variants();
+    let variants = Loaded::new(scenario.clone(), registry)?.variants();
     let work: Vec<(usize, u64)> = (0..variants.len())
         .flat_map(|v| (1..=seeds).map(move |s| (v, s)))
         .collect();
@@ -184,7 +185,7 @@ pub fn collect(
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
-                let loaded = match Loaded::new(scenario.clone()) {
+                let loaded = match Loaded::new(scenario.clone(), registry) {
                     Ok(l) => l,
                     Err(e) => {
                         *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

@@ -10,9 +10,9 @@ use serde_json::Value;
 use crate::client::retry::Backoff;
 use crate::error::{Error, Result};
 use crate::history::EntryType;
-use crate::logic::business_cards::contention::Contention;
 use crate::runner::Loaded;
 use crate::scenario::Scenario;
+use crate::system::SweepFactory;
 
 const SCENARIO: &str = r#"
 name = "business_cards_contention"
@@ -77,16 +77,16 @@ struct Sample {
     gave_up: u64,
 }
 
-fn one_run(clients: u64, policy: Backoff, seed: u64, cfg: &SweepConfig) -> Result<Sample> {
+fn one_run(
+    make: &SweepFactory,
+    clients: u64,
+    policy: Backoff,
+    seed: u64,
+    cfg: &SweepConfig,
+) -> Result<Sample> {
     let scenario = Scenario::parse("sweep.toml".as_ref(), SCENARIO.to_string())?;
     let (base_ms, cap_ms) = (cfg.base_ms, cfg.cap_ms);
-    let loaded = Loaded::with_logic(scenario, &|_| {
-        Ok(Box::new(Contention {
-            clients,
-            base_ms,
-            cap_ms,
-        }))
-    })?;
+    let loaded = Loaded::with_logic(scenario, &|_| Ok(make(clients, base_ms, cap_ms)))?;
     let plan = loaded.plan(policy.name(), seed)?;
     let (_, out) = loaded.execute(&plan)?;
     let mut s = Sample {
@@ -107,6 +107,7 @@ fn one_run(clients: u64, policy: Backoff, seed: u64, cfg: &SweepConfig) -> Resul
 
 /// Runs the sweep on `jobs` threads; `tick` is called after each run with (done, total).
 pub fn run(
+    make: &SweepFactory,
     cfg: &SweepConfig,
     jobs: usize,
     tick: &(dyn Fn(usize, usize) + Sync),
@@ -129,7 +130,7 @@ pub fn run(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(c, p, s)) = work.get(i) else { break };
-                let r = one_run(c, p, s, cfg);
+                let r = one_run(make, c, p, s, cfg);
                 samples.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 tick(done.fetch_add(1, Ordering::Relaxed) + 1, work.len());
             });

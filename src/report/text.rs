@@ -49,9 +49,10 @@ pub fn knob(name: &str, value: &serde_json::Value) -> String {
 
 /// The command that replays one seed, under the profile it ran with if any.
 pub fn replay_command(path: &str, variant: &str, seed: u64, profile: Option<&str>) -> String {
-    if crate::harness::is_custom(variant) {
-        // User logic lives in the user's test; `path` is that test's name.
-        format!("FAULTLINE_SEED={seed} cargo test -- --exact {path}")
+    if path.contains(crate::harness::SEED_SLOT) {
+        // A Harness run: `path` is the command that reruns the very test, seed left open.
+        path.replace(crate::harness::SEED_SLOT, &seed.to_string())
+            .replace(crate::harness::VARIANT_SLOT, variant)
     } else if path.ends_with(".json") {
         format!("faultline replay {path}")
     } else {

@@ -17,11 +17,11 @@ use crate::client::Device;
 use crate::endpoint::{AnyAuth, AnyBackend};
 use crate::error::{Error, Result};
 use crate::history::{EntryType, History};
-use crate::logic::{ClientCtx, Recorder, ScenarioLogic};
 use crate::plan::{Fault, Plan};
 use crate::rng::SimRng;
 use crate::store::auth::AuthService;
 use crate::store::Store;
+use crate::system::{ClientCtx, Recorder, System as ScenarioLogic};
 
 /// What one run produced.
 #[derive(Debug, Clone)]
@@ -182,7 +182,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     let sim_ms = sim.elapsed().as_millis() as u64;
     drop(sim);
     let clients = crate::client::device::disks_of(&devices);
-    let audit = audit_of(&store.borrow(), logic.audited_tables());
+    let audit = audit_of(&store.borrow(), &logic.audited_tables());
     let state = FinalState {
         tables: store.borrow().snapshot(),
         clients,
@@ -357,10 +357,10 @@ fn apply(
 }
 
 /// Every row image `tables` committed, in commit order: what an audit trigger would log.
-fn audit_of(store: &Store, tables: &[&str]) -> BTreeMap<String, Vec<crate::backend::Row>> {
+fn audit_of(store: &Store, tables: &[String]) -> BTreeMap<String, Vec<crate::backend::Row>> {
     let mut out: BTreeMap<String, Vec<crate::backend::Row>> = BTreeMap::new();
     for rec in store.wal_after(0) {
-        if let (true, Some(row)) = (tables.contains(&rec.table.as_str()), &rec.row) {
+        if let (true, Some(row)) = (tables.contains(&rec.table), &rec.row) {
             out.entry(rec.table.clone()).or_default().push(row.clone());
         }
     }

@@ -2,8 +2,8 @@
 //! be written against supabase-js, in two versions: the one that shipped, and the fix.
 
 use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
-use faultline::logic::business_cards::CardsLogic;
-use faultline::logic::ClientCtx;
+use faultline::system::ClientCtx;
+use faultline_seeds::business_cards::CardsLogic;
 use serde_json::{json, Map, Value};
 
 const TABLE: &str = "business_cards";

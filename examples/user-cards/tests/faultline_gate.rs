@@ -1,36 +1,44 @@
-//! The team's CI gate: `cargo test` runs their logic through faultline's business-cards
-//! scenario. Set FAULTLINE_SEEDS for a deeper nightly run.
+//! The team's CI gate: `cargo test` runs their two versions side by side through
+//! faultline's business-cards scenario, asserting the shipped one is caught losing updates
+//! and creating duplicates and the fix holds. Set FAULTLINE_SEEDS for a deeper nightly run.
 
-use faultline::Harness;
+use faultline_seeds::business_cards::variant;
 use user_cards::{FixedCards, ShippedCards};
 
 #[test]
-fn fixed_cards_hold_every_invariant() -> faultline::Result<()> {
-    Harness::scenario("business_cards")
-        .logic(FixedCards)
-        .seeds(64)
-        .run()?
-        .assert_holds();
-    Ok(())
-}
-
-#[test]
-fn shipped_cards_are_caught_losing_an_update() -> faultline::Result<()> {
-    let report = Harness::scenario("business_cards")
-        .logic(ShippedCards)
+fn shipped_is_caught_and_fix_holds() -> faultline::Result<()> {
+    let report = faultline_seeds::harness("business_cards")
+        .variant(variant("shipped", ShippedCards))
+        .variant(variant("fixed", FixedCards))
+        .expect_violates("shipped", &["no_lost_updates", "no_duplicate_create"])
+        .expect_holds("fixed")
         .seeds(64)
         .run()?;
-    assert!(!report.ok, "the shipped code should be caught");
-    let lost = &report.summaries[0]
+    report.assert_as_expected();
+    let shipped = report.variant("shipped").expect("shipped ran");
+    let lost = shipped
         .invariants
         .iter()
         .find(|t| t.invariant == "no_lost_updates")
-        .unwrap();
+        .expect("checked");
     assert!(lost.violated > 0, "{}", report.text);
     assert!(
-        report.text.contains("FAULTLINE_SEED="),
-        "failures say how to replay: {}",
+        report.text.contains("FAULTLINE_SEED=") && report.text.contains("--exact"),
+        "failures say how to replay this very test: {}",
         report.text
     );
+    let evidence = report
+        .evidence
+        .iter()
+        .find(|e| e.variant == "shipped")
+        .expect("the first failure leaves evidence");
+    for path in [
+        &evidence.plan,
+        &evidence.history,
+        &evidence.timeline,
+        &evidence.shrunk,
+    ] {
+        assert!(path.exists(), "{} was written", path.display());
+    }
     Ok(())
 }

@@ -1,0 +1,307 @@
+//! `business_cards` (seed document `004`): cards get unique slugs on creation, and two
+//! tabs edit the same card or profile.
+//!
+//! History conventions the checkers rely on:
+//! - `create` invokes with `{form_id, name}` and completes ok with `{id, slug, form_id}`;
+//!   `form_id` identifies one create form a user submitted (the logical create).
+//! - `edit` invokes with `{key, intent}` (the fields the user meant to change) and
+//!   completes ok with `{key, version, written}` (every value the request wrote).
+
+mod api;
+pub mod contention;
+mod documented;
+mod naive;
+mod reference;
+pub mod server;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub use api::{Builtin, CardsLogic};
+use faultline::backend::{AuthApi, Backend, Row};
+use faultline::check::{duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
+use faultline::endpoint::{AnyAuth, AnyBackend};
+use faultline::error::Result;
+use faultline::history::History;
+use faultline::plan::{ClientScript, Workload};
+use faultline::rng::SimRng;
+use faultline::scenario::{parse_workload, Scenario};
+use faultline::store::{Store, TableDef};
+use faultline::system::{
+    bad_action, client_fn, failing_client, ClientCtx, ClientFuture, ScenarioLogic, Variant,
+};
+pub use workload::CardsWorkload;
+
+/// The cards table.
+pub const TABLE: &str = "business_cards";
+/// The fields a user edits on a card's form.
+pub const FIELDS: [&str; 4] = ["title", "email", "phone", "company"];
+/// Added to an op id for the second request of a double submit.
+pub const SECOND_SUBMIT: u32 = 1_000_000;
+
+/// One planned action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Submit the "new card" form; `submits: 2` is a double submit.
+    Create {
+        /// The form instance: one logical create.
+        form_id: String,
+        /// The card's name, from which the slug derives.
+        name: String,
+        /// How many times the form is sent at once.
+        submits: u32,
+    },
+    /// Open a card, spend `think_ms` typing, save.
+    Edit {
+        /// The card's id.
+        card: i64,
+        /// The fields the user changes, with their new values.
+        intent: Map<String, Value>,
+        /// Time between loading the form and saving it.
+        think_ms: u64,
+    },
+}
+
+/// The business-cards system with its three built-in variants. Users' own code runs as
+/// further named variants made with [`variant`].
+#[derive(Debug, Clone)]
+pub struct BusinessCards {
+    workload: CardsWorkload,
+}
+
+impl BusinessCards {
+    /// Reads the scenario's `[workload]`.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
+        let workload: CardsWorkload = parse_workload(scenario)?;
+        workload.validate(scenario)?;
+        Ok(Self { workload })
+    }
+
+    fn schema(&self, variant: &str) -> &'static str {
+        Builtin::named(variant)
+            .unwrap_or(Builtin::Reference)
+            .schema()
+    }
+}
+
+/// Runs `logic` as the variant `name`, against the schema its [`CardsLogic::schema`] names.
+pub fn variant<L: CardsLogic + Send + Sync>(name: &str, logic: L) -> Variant {
+    let schema = logic.schema();
+    Variant::new(
+        name,
+        client_fn(move |ctx, script| {
+            let logic = logic.clone();
+            async move { run_client(&logic, &ctx, script).await }
+        }),
+    )
+    .for_logic("business_cards")
+    .schema(schema)
+}
+
+impl ScenarioLogic for BusinessCards {
+    fn name(&self) -> &str {
+        "business_cards"
+    }
+
+    fn variants(&self) -> Vec<String> {
+        faultline::system::names(&Builtin::NAMES)
+    }
+
+    fn invariants(&self) -> Vec<String> {
+        faultline::system::names({
+            &[
+                unique_slugs::NAME,
+                lost_updates::NAME,
+                duplicate_create::NAME,
+            ]
+        })
+    }
+
+    fn workload(
+        &self,
+        rng: SimRng,
+        safety_ms: u64,
+        knobs: &mut BTreeMap<String, Value>,
+    ) -> Result<Workload> {
+        Ok(self.workload.generate(rng, safety_ms, knobs))
+    }
+
+    fn schema_of(&self, variant: &str) -> String {
+        self.schema(variant).to_string()
+    }
+
+    fn setup_table(&self) -> Option<String> {
+        Some(TABLE.to_string())
+    }
+
+    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
+        crate::sql::for_schema("business_cards", schema)
+    }
+
+    fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
+        // The version trigger exists for every variant so acknowledged writes can be
+        // ordered; only the constraints the fixes added differ.
+        let table = TableDef::new(TABLE).versioned("version");
+        let table = match self.schema(variant) {
+            "naive" => table,
+            "documented" => table.unique(&["slug"]),
+            _ => table.unique(&["slug"]).unique(&["form_id"]),
+        };
+        store.create_table(table);
+        store.register(
+            "create_business_card_atomic",
+            server::create_business_card_atomic,
+        );
+        store.register("create_card_idempotent", server::create_card_idempotent);
+        store.register(
+            "update_business_card_optimistic",
+            server::update_business_card_optimistic,
+        );
+        store.insert_setup(TABLE, setup)
+    }
+
+    fn client(
+        &self,
+        variant: &str,
+        ctx: ClientCtx<AnyBackend, AnyAuth>,
+        script: ClientScript,
+    ) -> ClientFuture {
+        match Builtin::named(variant) {
+            Some(builtin) => {
+                Box::pin(
+                    async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
+                )
+            }
+            None => failing_client(format!("business_cards has no variant `{variant}`")),
+        }
+    }
+
+    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
+        match invariant {
+            unique_slugs::NAME => unique_slugs::check(history, state, TABLE, "slug"),
+            lost_updates::NAME => lost_updates::check(history, state, TABLE),
+            duplicate_create::NAME => {
+                duplicate_create::check(history, state, TABLE, "form_id", duplicate_create::NAME)
+            }
+            other => Verdict::violated(
+                other,
+                format!("business_cards cannot check `{other}`"),
+                vec![],
+            ),
+        }
+    }
+}
+
+/// Runs a client's script with one variant's code; generic over the backend so the same
+/// code runs on the simulator and on PostgreSQL.
+pub async fn run_client<L: CardsLogic, B: Backend, A: AuthApi>(
+    logic: &L,
+    ctx: &ClientCtx<B, A>,
+    script: ClientScript,
+) -> Result<(), String> {
+    for planned in script.ops {
+        ctx.wait_until(planned.at_ms).await;
+        let action: Action = serde_json::from_value(planned.action)
+            .map_err(|e| bad_action("business_cards", e).to_string())?;
+        let id = planned.id;
+        match action {
+            Action::Create {
+                form_id,
+                name,
+                submits,
+            } => {
+                let first = logic.create(ctx, id, &form_id, &name);
+                if submits > 1 {
+                    tokio::join!(
+                        first,
+                        logic.create(ctx, id + SECOND_SUBMIT, &form_id, &name)
+                    );
+                } else {
+                    first.await;
+                }
+            }
+            Action::Edit {
+                card,
+                intent,
+                think_ms,
+            } => logic.edit(ctx, id, card, &intent, think_ms).await,
+        }
+    }
+    Ok(())
+}
+
+/// Lowercase words joined by dashes: "My Card" becomes "my-card".
+pub fn slugify(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.join("-")
+}
+
+/// The whole form as the page submits it: every editable field as loaded, with the
+/// user's changes applied on top.
+pub fn whole_form(loaded: &Row, intent: &Map<String, Value>) -> Map<String, Value> {
+    FIELDS
+        .iter()
+        .map(|f| {
+            let v = intent
+                .get(*f)
+                .or_else(|| loaded.get(*f))
+                .cloned()
+                .unwrap_or(Value::Null);
+            (f.to_string(), v)
+        })
+        .collect()
+}
+
+/// Reads the card the user opened; a missing card is an error (P0002, no data found).
+async fn load_card<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    card: i64,
+) -> Result<Row, faultline::backend::DbError> {
+    let rows = ctx
+        .call(faultline::backend::Request::select(
+            TABLE,
+            faultline::backend::filter([("id", json!(card))]),
+        ))
+        .await?
+        .rows();
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| faultline::backend::DbError::sql("P0002", "card not found"))
+}
+
+/// Invoke value of a create.
+fn create_invoke(form_id: &str, name: &str) -> Value {
+    json!({"form_id": form_id, "name": name})
+}
+
+/// Invoke value of an edit.
+fn edit_invoke(card: i64, intent: &Map<String, Value>) -> Value {
+    json!({"key": card, "intent": intent})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_forms() {
+        assert_eq!(slugify("My Card!"), "my-card");
+        let loaded: Row = json!({"title": "a", "email": "b"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let intent = json!({"email": "c"}).as_object().cloned().unwrap();
+        let form = whole_form(&loaded, &intent);
+        assert_eq!(form["title"], json!("a"));
+        assert_eq!(form["email"], json!("c"));
+        assert_eq!(form["phone"], Value::Null);
+    }
+}

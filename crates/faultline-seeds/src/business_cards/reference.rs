@@ -1,0 +1,162 @@
+//! A design that is actually correct: an idempotent atomic create keyed by the form, and
+//! optimistic updates that send only the changed fields and, on a conflict, rebase the
+//! change onto the fresh row, surfacing a true conflict instead of overwriting it.
+
+use serde_json::{json, Map, Value};
+
+use super::{create_invoke, edit_invoke, load_card, slugify, TABLE};
+use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
+use faultline::client::retry::{retryable, RetryPolicy};
+use faultline::system::ClientCtx;
+
+/// The shared retry policy: full jitter, 100 ms base, 2 s cap, 5 attempts.
+const POLICY: RetryPolicy = RetryPolicy::DEFAULT;
+const MAX_ATTEMPTS: u32 = POLICY.max_attempts;
+
+fn backoff_ms<B, A>(ctx: &ClientCtx<B, A>, attempt: u32) -> u64 {
+    POLICY.delay_ms(attempt, 0, &mut ctx.rng.borrow_mut())
+}
+
+/// Network errors are retried: with the form id as idempotency key (create) or the
+/// expected version (update) a duplicate delivery cannot apply twice.
+fn transient(e: &DbError) -> bool {
+    matches!(e, DbError::Timeout(_) | DbError::Unreachable(_)) && retryable(e, true, false)
+}
+
+/// Creates the card with the form id as idempotency key, retrying network failures.
+pub async fn create<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    op: u32,
+    form_id: &str,
+    name: &str,
+) {
+    let scope = ctx.begin(op, "create", create_invoke(form_id, name));
+    let args = json!({"user_id": ctx.user, "name": name, "base_slug": slugify(name), "form_id": form_id, "fields": {}});
+    let mut unknown = false;
+    for attempt in 1..=MAX_ATTEMPTS {
+        match ctx
+            .call(Request::rpc("create_card_idempotent", args.clone()))
+            .await
+        {
+            Ok(resp) => {
+                let v = resp.value();
+                return scope.ok(json!({"id": v["id"], "slug": v["slug"], "form_id": form_id, "attempts": attempt}));
+            }
+            Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {
+                unknown |= e.outcome_unknown();
+                ctx.sleep_ms(backoff_ms(ctx, attempt)).await;
+            }
+            Err(e) if unknown || e.outcome_unknown() => {
+                return scope.info(json!({"attempts": attempt}), &e)
+            }
+            Err(e) => return scope.error(json!({"attempts": attempt}), &e),
+        }
+    }
+}
+
+fn version_of(row: &Row) -> Value {
+    row.get("version").cloned().unwrap_or(Value::Null)
+}
+
+/// Sends only the fields the user changed, guarded by the version the form was loaded at.
+/// On a conflict it re-reads: if another edit changed one of the same fields, that is a
+/// true conflict and is shown to the user; otherwise the change is rebased and resent.
+pub async fn edit<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    op: u32,
+    card: i64,
+    intent: &Map<String, Value>,
+    think_ms: u64,
+) {
+    let scope = ctx.begin(op, "edit", edit_invoke(card, intent));
+    let by_id = filter([("id", json!(card))]);
+    let mut base = match load_card(ctx, card).await {
+        Ok(row) => row,
+        Err(e) => return scope.fail(json!({"key": card}), &e),
+    };
+    ctx.sleep_ms(think_ms).await;
+    let original = base.clone();
+    let (mut attempts, mut conflicts) = (0u32, 0u32);
+    let mut unknown = false;
+    let mut last_err = DbError::Conflict("version conflict after retries".into());
+    for attempt in 1..=MAX_ATTEMPTS {
+        attempts += 1;
+        let args = json!({"id": card, "expected_version": version_of(&base), "fields": intent});
+        match ctx
+            .call(Request::rpc("update_business_card_optimistic", args))
+            .await
+            .map(|r| r.value())
+        {
+            Ok(v) if v["success"] == json!(true) => {
+                return scope
+                    .ok(json!({"key": card, "version": v["new_version"], "written": intent, "attempts": attempts, "conflicts": conflicts}));
+            }
+            Ok(_) => conflicts += 1,
+            Err(e) if transient(&e) => {
+                unknown |= e.outcome_unknown();
+                last_err = e;
+            }
+            Err(e) if unknown => {
+                return scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
+            Err(e) => {
+                return scope.error(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &e,
+                )
+            }
+        }
+        if attempt < MAX_ATTEMPTS {
+            ctx.sleep_ms(backoff_ms(ctx, attempt)).await;
+        }
+        let fresh = match ctx.call(Request::select(TABLE, by_id.clone())).await {
+            Ok(resp) => resp.rows().into_iter().next(),
+            Err(e) => {
+                last_err = e;
+                continue;
+            }
+        };
+        let Some(fresh) = fresh else {
+            return scope.fail(
+                json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                &DbError::sql("P0002", "card not found"),
+            );
+        };
+        if intent.iter().all(|(f, v)| fresh.get(f) == Some(v)) {
+            // An earlier attempt whose answer was lost did commit.
+            return scope
+                .ok(json!({"key": card, "version": version_of(&fresh), "written": intent, "attempts": attempts, "conflicts": conflicts}));
+        }
+        if let Some(field) = intent
+            .keys()
+            .find(|f| fresh.get(*f) != original.get(*f) && fresh.get(*f) != intent.get(*f))
+        {
+            let conflict = DbError::Conflict(format!(
+                "{field} was changed by someone else; review and save again"
+            ));
+            return if unknown {
+                scope.info(
+                    json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+                    &conflict,
+                )
+            } else {
+                scope.fail(json!({"key": card, "conflict": field, "attempts": attempts, "conflicts": conflicts}), &conflict)
+            };
+        }
+        base = fresh;
+    }
+    if unknown {
+        scope.info(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &last_err,
+        )
+    } else {
+        scope.fail(
+            json!({"key": card, "attempts": attempts, "conflicts": conflicts}),
+            &last_err,
+        )
+    }
+}

@@ -1,0 +1,122 @@
+//! A correct design: a save goes into the browser's durable outbox first; one worker per
+//! browser sends entries in order as upserts on the unique (user, video, loop) key, each
+//! carrying its entry's idempotency key, through the browser's one session (refreshed
+//! single-flight, so tabs never present a rotated refresh token). A save not delivered
+//! promptly is shown as queued, and the worker keeps going, signing in again if the session
+//! was revoked, until the outbox is empty.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::{Browser, LoopSave, LOOP_KEY, SYNC_OP, TABLE};
+use faultline::backend::{AuthApi, Backend, DbError, Request};
+use faultline::client::retry::RetryPolicy;
+use faultline::system::{ClientCtx, OpScope};
+
+/// How long a tab waits for its save to be delivered before showing it as queued.
+const PROMPT_MS: u64 = 3000;
+
+/// Backoff between failed deliveries; the worker never gives up, so attempts are unbounded.
+const POLICY: RetryPolicy = RetryPolicy {
+    cap_ms: 2000,
+    ..RetryPolicy::DEFAULT
+};
+
+/// Queues the loop durably, then shows "saved" once it is delivered or "queued" if it is
+/// still pending after a moment.
+pub async fn save<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    browser: &Browser,
+    op: u32,
+    save: LoopSave,
+) {
+    let scope = ctx.begin(op, "save", save.invoke());
+    let payload = json!({"op": op, "save": save}).to_string();
+    let entry = browser.outbox.enqueue(&payload);
+    browser.work.notify_one();
+    let deadline = ctx.now_ms() + PROMPT_MS;
+    loop {
+        // Registered before looking, so a delivery in between still wakes this tab.
+        let woken = browser.synced.notified();
+        if let Some(id) = browser.delivered.borrow().get(&entry.seq) {
+            return scope.ok(json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "id": id, "key": entry.key}));
+        }
+        let now = ctx.now_ms();
+        if now >= deadline {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(deadline - now), woken).await;
+    }
+    let why = browser
+        .last_sync_error
+        .borrow()
+        .clone()
+        .unwrap_or(DbError::Timeout(PROMPT_MS));
+    scope.info(
+        json!({"loop": save.loop_id, "video": save.video, "shown": "queued", "key": entry.key}),
+        &why,
+    );
+}
+
+/// The browser's outbox worker: delivers entries one at a time, oldest first, and stops
+/// once every tab has closed and nothing is pending.
+pub async fn sync_worker<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, browser: &Browser) {
+    let mut open: BTreeMap<u64, OpScope<'_>> = BTreeMap::new();
+    let mut failures = 0u32;
+    let mut delay = 0u64;
+    loop {
+        let woken = browser.work.notified();
+        let Some(entry) = browser.outbox.claim() else {
+            if !browser.tabs_open() && browser.outbox.pending().is_empty() {
+                return;
+            }
+            woken.await;
+            continue;
+        };
+        let queued: Value = serde_json::from_str(&entry.payload).unwrap_or(Value::Null);
+        let save: Option<LoopSave> = serde_json::from_value(queued["save"].clone()).ok();
+        let Some(save) = save else {
+            // Nothing this build can send: drop it rather than block the queue forever.
+            browser.outbox.finish(entry.seq, true);
+            continue;
+        };
+        let op = queued["op"].as_u64().unwrap_or(0) as u32 + SYNC_OP;
+        open.entry(entry.seq).or_insert_with(|| {
+            ctx.begin(
+                op,
+                "sync",
+                json!({"video": save.video, "loop": save.loop_id, "key": entry.key}),
+            )
+        });
+        let mut row = save.row(&ctx.user);
+        row.insert("idempotency_key".into(), json!(entry.key));
+        match ctx.call(Request::upsert(TABLE, row, &LOOP_KEY)).await {
+            Ok(resp) => {
+                let id = resp
+                    .rows()
+                    .first()
+                    .and_then(|r| r.get("id").cloned())
+                    .unwrap_or(Value::Null);
+                browser.outbox.finish(entry.seq, true);
+                browser.delivered.borrow_mut().insert(entry.seq, id.clone());
+                browser.synced.notify_waiters();
+                if let Some(scope) = open.remove(&entry.seq) {
+                    scope.ok(json!({"id": id, "key": entry.key}));
+                }
+                failures = 0;
+                delay = 0;
+            }
+            Err(e) => {
+                // The entry stays at the head with its key; a repeat of a request that did
+                // commit only upserts the same row again.
+                browser.outbox.finish(entry.seq, false);
+                *browser.last_sync_error.borrow_mut() = Some(e);
+                failures += 1;
+                delay = POLICY.delay_ms(failures, delay, &mut ctx.rng.borrow_mut());
+                ctx.sleep_ms(delay.max(POLICY.base_ms)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! A durable outbox: an edit and its operation are written to IndexedDB together before
+//! the user is told it is saved; every operation carries an id the server applies once,
+//! and the version of the field it was based on. A field someone else changed since is
+//! a conflict the server refuses and the device shows the user; the server's value stays.
+
+use std::cell::{Cell, RefCell};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::local::{begin_edit, fetch_runs};
+use super::usage_row;
+use super::Local;
+use faultline::backend::{AuthApi, Backend, Request};
+use faultline::system::ClientCtx;
+
+/// Where the outbox lives on the device.
+const OUTBOX_KEY: &str = "outbox";
+
+/// One pending operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    op: u32,
+    /// Set one field of a run (`record`, `field`, `value`), or log usage (`credits`).
+    edit: Option<(String, String, String)>,
+    credits: u64,
+    /// The field's server version the edit was made on.
+    base: i64,
+}
+
+impl Pending {
+    fn id(&self) -> String {
+        format!("op-{}", self.op)
+    }
+
+    fn touches(&self, record: &str, field: &str) -> bool {
+        matches!(&self.edit, Some((r, f, _)) if r == record && f == field)
+    }
+}
+
+/// The outbox of one boot of the device.
+pub struct Outbox {
+    items: RefCell<Vec<Pending>>,
+    syncing: Cell<bool>,
+}
+
+fn field_version(run: Option<&serde_json::Map<String, Value>>, field: &str) -> i64 {
+    run.and_then(|r| r.get("field_versions"))
+        .and_then(|v| v.get(field))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+impl Outbox {
+    /// Reopens the outbox from IndexedDB.
+    pub fn boot<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>) -> Self {
+        let items = ctx
+            .device
+            .disk()
+            .read(OUTBOX_KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        Self {
+            items: RefCell::new(items),
+            syncing: Cell::new(false),
+        }
+    }
+
+    fn persist<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>) {
+        let v = serde_json::to_value(&*self.items.borrow()).unwrap_or(Value::Null);
+        ctx.device.write(OUTBOX_KEY, v);
+    }
+
+    /// Writes the edit and its operation durably, then tells the user it is saved.
+    pub fn edit<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        local: &Local,
+        op: u32,
+        record: &str,
+        field: &str,
+    ) {
+        let base = field_version(local.get(record).as_ref(), field);
+        let (scope, value, _) = begin_edit(ctx, local, op, record, field, false);
+        self.items.borrow_mut().push(Pending {
+            op,
+            edit: Some((record.into(), field.into(), value.clone())),
+            credits: 0,
+            base,
+        });
+        self.persist(ctx);
+        scope.ok(json!({"record": record, "field": field, "value": value}));
+    }
+
+    /// Writes the usage operation durably, then shows the images.
+    pub fn generate<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, op: u32, credits: u64) {
+        let scope = ctx.begin(op, "generate", json!({"credits": credits}));
+        self.items.borrow_mut().push(Pending {
+            op,
+            edit: None,
+            credits,
+            base: 0,
+        });
+        self.persist(ctx);
+        scope.ok(json!({"credits": credits}));
+    }
+
+    /// Sends pending operations in order, stopping at the first that gets no answer
+    /// (it is tried again next time, under the same id), then pulls.
+    pub async fn sync<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, local: &Local) {
+        if self.syncing.replace(true) {
+            return;
+        }
+        loop {
+            let Some(item) = self.items.borrow().first().cloned() else {
+                break;
+            };
+            if !self.send(ctx, local, &item).await {
+                break;
+            }
+        }
+        self.pull(ctx, local).await;
+        self.syncing.set(false);
+    }
+
+    async fn send<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        local: &Local,
+        item: &Pending,
+    ) -> bool {
+        let scope = ctx.begin(item.op, "push", json!({"op_id": item.id()}));
+        let request = match &item.edit {
+            Some((record, field, value)) => Request::rpc(
+                "apply_op",
+                json!({"op_id": item.id(), "record": record, "field": field, "value": value, "base_version": item.base}),
+            ),
+            None => Request::rpc(
+                "log_usage",
+                json!({"op_id": item.id(), "row": usage_row(&ctx.user, item.op, item.credits)}),
+            ),
+        };
+        let answer = match ctx.call(request).await {
+            Ok(r) => r.value(),
+            Err(e) => {
+                scope.error(json!({"op_id": item.id()}), &e);
+                return false;
+            }
+        };
+        self.items.borrow_mut().retain(|p| p.op != item.op);
+        if let Some((record, field, value)) = &item.edit {
+            let fv = answer
+                .get("field_version")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let later = self.items.borrow().iter().any(|p| p.touches(record, field));
+            if answer["status"] == json!("applied") {
+                // Later edits of this field on this device were made on top of this one.
+                for p in self.items.borrow_mut().iter_mut() {
+                    if p.touches(record, field) {
+                        p.base = fv;
+                    }
+                }
+            } else {
+                let kept = answer.get("value").cloned().unwrap_or(Value::Null);
+                let c = ctx.begin(
+                    item.op,
+                    "conflict",
+                    json!({"record": record, "field": field}),
+                );
+                c.ok(json!({"record": record, "field": field, "yours": value, "kept": kept}));
+            }
+            local.update(&ctx.device, record, |run| {
+                if !later {
+                    run.insert(
+                        field.clone(),
+                        answer.get("value").cloned().unwrap_or(Value::Null),
+                    );
+                }
+                let versions = run.entry("field_versions").or_insert_with(|| json!({}));
+                versions[field.as_str()] = json!(fv);
+            });
+        }
+        self.persist(ctx);
+        scope.ok(answer);
+        true
+    }
+
+    /// Takes the server's value of every field the outbox holds nothing for.
+    async fn pull<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, local: &Local) {
+        let Some(rows) = fetch_runs(ctx).await else {
+            return;
+        };
+        for (id, remote) in rows {
+            let pending: Vec<String> = super::FIELDS
+                .iter()
+                .filter(|f| self.items.borrow().iter().any(|p| p.touches(&id, f)))
+                .map(|f| f.to_string())
+                .collect();
+            local.update(&ctx.device, &id, |run| {
+                for (k, v) in &remote {
+                    if !pending.contains(k) && k != "field_versions" {
+                        run.insert(k.clone(), v.clone());
+                    }
+                }
+                let versions = run.entry("field_versions").or_insert_with(|| json!({}));
+                for (f, v) in remote
+                    .get("field_versions")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    if !pending.contains(f) {
+                        versions[f.as_str()] = v.clone();
+                    }
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! A design that is correct under replica lag: session consistency. Each client carries
+//! the highest LSN it has written or read at (a tab keeps it in sessionStorage, so it
+//! survives a reload) and reads only from a host that has replayed it; a replica that has
+//! not is skipped for the primary. Writes go through a server function that never moves
+//! progress backwards and answers the commit's LSN.
+
+use serde_json::{json, Value};
+
+use super::{poll_value, read_status, unchanged, Tab, STORY};
+use faultline::backend::{AuthApi, Backend, DbError, ReadFrom, Request};
+use faultline::system::ClientCtx;
+
+/// Attempts per write; the update is idempotent, so retrying an unknown outcome is safe.
+const WRITE_ATTEMPTS: u32 = 6;
+/// Backoff base between write attempts.
+const WRITE_BASE_MS: u64 = 200;
+
+/// Records `progress` with the monotonic function and reads it back at the write's LSN.
+pub async fn write<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    session_lsn: &mut u64,
+    op: u32,
+    progress: u64,
+) {
+    let scope = ctx.begin(op, "write", json!({"progress": progress}));
+    let args = json!({"id": STORY, "progress": progress});
+    let mut unknown = false;
+    let mut outcome = Err(DbError::Unreachable("no attempt made".into()));
+    for attempt in 0..WRITE_ATTEMPTS {
+        if attempt > 0 {
+            ctx.sleep_ms(WRITE_BASE_MS << (attempt - 1)).await;
+        }
+        let req = Request::rpc("update_story_progress_monotonic", args.clone());
+        outcome = ctx.call(req).await.map(|r| r.value());
+        match &outcome {
+            Ok(_) => break,
+            Err(e) => unknown |= e.outcome_unknown(),
+        }
+    }
+    match outcome {
+        Ok(v) => {
+            let lsn = v.get("lsn").and_then(Value::as_u64).unwrap_or(0);
+            *session_lsn = (*session_lsn).max(lsn);
+            scope.ok(json!({"progress": progress, "stored": v["progress"], "lsn": lsn}));
+        }
+        Err(e) if unknown => return scope.info(json!({"progress": progress}), &e),
+        Err(e) => return scope.fail(json!({"progress": progress}), &e),
+    }
+    let scope = ctx.begin(op + super::VERIFY_OP, "verify", json!({"expect": progress}));
+    match read_status(ctx, ReadFrom::AtLeast { lsn: *session_lsn }).await {
+        Ok(s) => {
+            *session_lsn = (*session_lsn).max(s.lsn.unwrap_or(0));
+            scope.ok(json!({"read": s.progress, "host": s.host, "lsn": s.lsn}))
+        }
+        Err(e) => scope.fail(json!({}), &e),
+    }
+}
+
+/// Polls from any host that has replayed the tab's session LSN.
+pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab) {
+    let (op, mut invoke) = tab.next_poll();
+    invoke["session_lsn"] = json!(tab.session_lsn);
+    let scope = ctx.begin(op, "poll", invoke);
+    match read_status(
+        ctx,
+        ReadFrom::AtLeast {
+            lsn: tab.session_lsn,
+        },
+    )
+    .await
+    {
+        Ok(s) => {
+            tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
+            tab.shown = Some(s.progress);
+            scope.ok(poll_value(&s, s.progress, 1));
+        }
+        Err(e) => scope.fail(unchanged(tab), &e),
+    }
+}

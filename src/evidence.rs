@@ -1,0 +1,118 @@
+//! What a failure leaves behind: for the first failing seed of each variant, its plan, its
+//! history, the shrunk plan and an HTML timeline, so nobody has to rerun anything to see
+//! what happened.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::report::text;
+use crate::runner::{Loaded, SeedResult};
+
+/// Runs a shrink may spend on one failure.
+pub const SHRINK_BUDGET: usize = 1000;
+
+/// The files written for one failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Variant.
+    pub variant: String,
+    /// The failing seed.
+    pub seed: u64,
+    /// The invariant it violated first.
+    pub invariant: String,
+    /// The seed's full plan.
+    pub plan: PathBuf,
+    /// Its history as JSON Lines.
+    pub history: PathBuf,
+    /// A self-contained HTML timeline of the run.
+    pub timeline: PathBuf,
+    /// The shrunk plan that still violates the invariant.
+    pub shrunk: PathBuf,
+    /// Plan events before and after shrinking.
+    pub shrunk_from_to: (usize, usize),
+}
+
+impl Evidence {
+    /// Lines for a report: where each file is and how to replay the minimal plan.
+    pub fn describe(&self, replay_template: &str) -> String {
+        let minimal = crate::harness::replay_with_plan(replay_template, &self.shrunk);
+        format!(
+            "\nEVIDENCE  variant {}  seed {}  invariant {}\n  plan:     {}\n  history:  {}\n  \
+             timeline: {}\n  shrunk:   {} ({} -> {} plan events)\n  replay the minimal plan: {}\n",
+            self.variant,
+            self.seed,
+            self.invariant,
+            self.plan.display(),
+            self.history.display(),
+            self.timeline.display(),
+            self.shrunk.display(),
+            self.shrunk_from_to.0,
+            self.shrunk_from_to.1,
+            minimal,
+        )
+    }
+}
+
+/// Writes the evidence of the first failure of each variant in `results` under `dir`.
+pub fn first_failures(
+    loaded: &Loaded,
+    results: &[SeedResult],
+    dir: &Path,
+) -> Result<Vec<Evidence>> {
+    let mut out: Vec<Evidence> = Vec::new();
+    for f in text::first_failures(results) {
+        if out.iter().any(|e| e.variant == f.variant) {
+            continue;
+        }
+        out.push(write_one(
+            loaded,
+            f.variant,
+            f.seed,
+            &f.verdict.invariant,
+            dir,
+        )?);
+    }
+    Ok(out)
+}
+
+fn write_one(
+    loaded: &Loaded,
+    variant: &str,
+    seed: u64,
+    invariant: &str,
+    dir: &Path,
+) -> Result<Evidence> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let stem = format!("{}-{variant}-seed{seed}", loaded.scenario.file.name);
+    let plan = loaded.plan(variant, seed)?;
+    let (result, run) = loaded.execute(&plan)?;
+    let plan_path = dir.join(format!("{stem}.plan.json"));
+    plan.save(&plan_path)?;
+    let history_path = dir.join(format!("{stem}.history.jsonl"));
+    let file = std::fs::File::create(&history_path).map_err(io(&history_path))?;
+    run.history
+        .write_jsonl(std::io::BufWriter::new(file))
+        .map_err(io(&history_path))?;
+    let timeline_path = dir.join(format!("{stem}.timeline.html"));
+    let html = crate::report::timeline::html(loaded, &plan, &result, &run);
+    std::fs::write(&timeline_path, html).map_err(io(&timeline_path))?;
+    let shrunk = crate::shrink::shrink(loaded, &plan, invariant, SHRINK_BUDGET)?;
+    let shrunk_path = dir.join(format!("{stem}-{invariant}.json"));
+    shrunk.plan.save(&shrunk_path)?;
+    Ok(Evidence {
+        variant: variant.to_string(),
+        seed,
+        invariant: invariant.to_string(),
+        plan: plan_path,
+        history: history_path,
+        timeline: timeline_path,
+        shrunk: shrunk_path,
+        shrunk_from_to: (shrunk.before, shrunk.after),
+    })
+}
