@@ -161,6 +161,8 @@ pub const SERIALIZATION_FAILURE: &str = "40001";
 pub const DEADLOCK_DETECTED: &str = "40P01";
 /// SQLSTATE raised by `raise exception` in server functions (P0001).
 pub const RAISE_EXCEPTION: &str = "P0001";
+/// SQLSTATE for an exclusion-constraint violation (two rows that must not overlap).
+pub const EXCLUSION_VIOLATION: &str = "23P01";
 /// SQLSTATE for a check or not-null violation used for rejected input.
 pub const CHECK_VIOLATION: &str = "23514";
 /// SQLSTATE for an undefined table or function.
@@ -195,9 +197,10 @@ impl DbError {
             DbError::Timeout(_) | DbError::Unreachable(_) => ErrorCategory::Network,
             DbError::Conflict(_) => ErrorCategory::Conflict,
             DbError::Sql { code, .. } => match code.as_str() {
-                UNIQUE_VIOLATION | SERIALIZATION_FAILURE | DEADLOCK_DETECTED => {
-                    ErrorCategory::Conflict
-                }
+                UNIQUE_VIOLATION
+                | EXCLUSION_VIOLATION
+                | SERIALIZATION_FAILURE
+                | DEADLOCK_DETECTED => ErrorCategory::Conflict,
                 _ => ErrorCategory::Validation,
             },
         }

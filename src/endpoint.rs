@@ -5,6 +5,7 @@
 //! point to run against a real database.
 
 use crate::backend::{AuthApi, Backend, DbError, ReadFrom, Request, Response, Served};
+#[cfg(feature = "postgres")]
 use crate::pg::{LocalAuth, PgBackend};
 use crate::sim::client::{SimAuth, SimBackend};
 use crate::store::auth::Session;
@@ -17,6 +18,7 @@ pub enum AnyBackend {
     /// The simulated store, through the simulated network.
     Sim(SimBackend),
     /// A PostgreSQL schema, through the fault-injecting proxy.
+    #[cfg(feature = "postgres")]
     Pg(PgBackend),
 }
 
@@ -25,6 +27,7 @@ pub enum AnyAuth {
     /// The simulated auth host.
     Sim(SimAuth),
     /// The auth service in the harness's own process, on the wall clock.
+    #[cfg(feature = "postgres")]
     Local(LocalAuth),
 }
 
@@ -32,6 +35,7 @@ impl Backend for AnyBackend {
     async fn call(&self, token: &str, request: Request) -> Result<Response, DbError> {
         match self {
             AnyBackend::Sim(b) => b.call(token, request).await,
+            #[cfg(feature = "postgres")]
             AnyBackend::Pg(b) => b.call(token, request).await,
         }
     }
@@ -39,6 +43,7 @@ impl Backend for AnyBackend {
     async fn read(&self, token: &str, request: Request, from: ReadFrom) -> Result<Served, DbError> {
         match self {
             AnyBackend::Sim(b) => b.read(token, request, from).await,
+            #[cfg(feature = "postgres")]
             AnyBackend::Pg(b) => b.read(token, request, from).await,
         }
     }
@@ -48,6 +53,7 @@ impl AuthApi for AnyAuth {
     async fn sign_in(&self, user: &str) -> Result<Session, DbError> {
         match self {
             AnyAuth::Sim(a) => a.sign_in(user).await,
+            #[cfg(feature = "postgres")]
             AnyAuth::Local(a) => a.sign_in(user).await,
         }
     }
@@ -55,6 +61,7 @@ impl AuthApi for AnyAuth {
     async fn refresh(&self, refresh_token: &str) -> Result<Session, DbError> {
         match self {
             AnyAuth::Sim(a) => a.refresh(refresh_token).await,
+            #[cfg(feature = "postgres")]
             AnyAuth::Local(a) => a.refresh(refresh_token).await,
         }
     }

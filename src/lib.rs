@@ -38,6 +38,7 @@
 
 pub mod backend;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
 pub mod determinism;
@@ -46,6 +47,7 @@ pub mod error;
 pub mod evidence;
 pub mod harness;
 pub mod history;
+#[cfg(feature = "postgres")]
 pub mod pg;
 pub mod plan;
 pub mod report;

@@ -42,7 +42,19 @@ pub enum Target {
     #[default]
     Sim,
     /// A real PostgreSQL, one fresh schema per run, on the wall clock.
+    #[cfg(feature = "postgres")]
     Postgres(Box<crate::pg::PgTarget>),
+}
+
+impl Target {
+    /// True on a real database (histories follow the wall clock, not the seed).
+    pub fn is_postgres(&self) -> bool {
+        match self {
+            Target::Sim => false,
+            #[cfg(feature = "postgres")]
+            Target::Postgres(_) => true,
+        }
+    }
 }
 
 /// The outcome of one (variant, seed).
@@ -158,7 +170,7 @@ impl Loaded {
 
     /// Runs on `target` from now on; refuses a logic without a PostgreSQL mode.
     pub fn with_target(mut self, target: Target) -> Result<Self> {
-        if matches!(target, Target::Postgres(_)) {
+        if target.is_postgres() {
             for v in self.variants() {
                 if self.logic.sql_files(&self.logic.schema_of(&v)).is_none() {
                     return Err(Error::Usage(format!(
@@ -180,6 +192,7 @@ impl Loaded {
         let logic = self.logic_for(Self::profile_of(&plan.knobs));
         match &self.target {
             Target::Sim => run_plan(plan, logic),
+            #[cfg(feature = "postgres")]
             Target::Postgres(t) => crate::pg::run_plan_pg(plan, logic, t),
         }
     }

@@ -227,7 +227,7 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
                 .transpose()
                 .map_err(Error::Usage)?;
             let target = target_of(&backend, allow_any_database)?;
-            let on_postgres = matches!(target, Target::Postgres(_));
+            let on_postgres = target.is_postgres();
             if on_postgres && check_determinism {
                 return Err(Error::Usage(
                     "--check-determinism needs --backend sim: a real database runs on the \
@@ -349,9 +349,18 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
 fn target_of(backend: &str, allow_any_database: bool) -> Result<Target> {
     match backend {
         "sim" => Ok(Target::Sim),
+        #[cfg(feature = "postgres")]
         "postgres" => Ok(Target::Postgres(Box::new(crate::pg::PgTarget::from_env(
             allow_any_database,
         )?))),
+        #[cfg(not(feature = "postgres"))]
+        "postgres" => {
+            let _ = allow_any_database;
+            Err(Error::Usage(
+                "this binary was built without PostgreSQL support (cargo feature `postgres`)"
+                    .into(),
+            ))
+        }
         other => Err(Error::Usage(format!(
             "unknown backend `{other}`; expected `sim` or `postgres`"
         ))),
@@ -454,6 +463,14 @@ fn write_extras(
 /// ```
 pub fn main_with(registry: Registry) -> std::process::ExitCode {
     use clap::Parser;
+    // Replay lines name the binary that printed them, so a user's own CLI prints its own.
+    if let Some(name) = std::env::args_os().next().and_then(|a| {
+        std::path::Path::new(&a)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+    }) {
+        crate::report::text::set_program(&name);
+    }
     let cli = Cli::parse();
     match execute(cli, &registry) {
         Ok(true) => std::process::ExitCode::SUCCESS,

@@ -60,8 +60,9 @@ pub(super) fn shrink_cmd(
         shrunk.runs
     );
     println!(
-        "minimal plan written to {}; replay it with: faultline replay {}",
+        "minimal plan written to {}; replay it with: {} replay {}",
         out.display(),
+        crate::report::text::program(),
         out.display()
     );
     Ok(true)

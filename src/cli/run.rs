@@ -105,7 +105,7 @@ pub(super) fn run(
             "{}",
             text::run_report(&loaded, arg, &summaries, &results, elapsed, jobs, &shrunk)
         );
-        if matches!(opts.target, Target::Postgres(_)) {
+        if opts.target.is_postgres() {
             println!(
                 "  backend postgres: histories follow the wall clock, so a replay (add \
                  `--backend postgres`) reruns the same workload and faults, not the same \

@@ -47,6 +47,19 @@ pub fn knob(name: &str, value: &serde_json::Value) -> String {
     }
 }
 
+static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the command replay lines start with (the binary a user's `main_with` built);
+/// `faultline` unless set. Only the first call counts.
+pub fn set_program(name: &str) {
+    let _ = PROGRAM.set(name.to_string());
+}
+
+/// The command replay lines start with.
+pub fn program() -> &'static str {
+    PROGRAM.get().map_or("faultline", String::as_str)
+}
+
 /// The command that replays one seed, under the profile it ran with if any.
 pub fn replay_command(path: &str, variant: &str, seed: u64, profile: Option<&str>) -> String {
     if path.contains(crate::harness::SEED_SLOT) {
@@ -54,12 +67,15 @@ pub fn replay_command(path: &str, variant: &str, seed: u64, profile: Option<&str
         path.replace(crate::harness::SEED_SLOT, &seed.to_string())
             .replace(crate::harness::VARIANT_SLOT, variant)
     } else if path.ends_with(".json") {
-        format!("faultline replay {path}")
+        format!("{} replay {path}", program())
     } else {
         // A drawn profile is a function of the seed, but naming it keeps the command
         // right for a reader who reruns it with another profile in mind.
         let profile = profile.map_or(String::new(), |p| format!(" --profile {p}"));
-        format!("faultline replay {path} --variant {variant} --seed {seed}{profile}")
+        format!(
+            "{} replay {path} --variant {variant} --seed {seed}{profile}",
+            program()
+        )
     }
 }
 
@@ -213,7 +229,7 @@ pub fn run_report(
     let runs: usize = summaries.iter().map(|v| v.seeds).sum();
     let sim_ms: u64 = summaries.iter().map(|v| v.sim_ms).sum();
     let wall_us: u64 = summaries.iter().map(|v| v.wall_us).sum::<u64>().max(1);
-    if matches!(loaded.target, crate::runner::Target::Postgres(_)) {
+    if loaded.target.is_postgres() {
         // Real runs take as long as their workload does; a ratio to simulated time says
         // nothing there.
         let _ = writeln!(
@@ -280,8 +296,12 @@ pub fn run_report(
         if let Some(n) = note {
             let _ = writeln!(
                 s,
-                "  shrunk: {} -> {} plan events in {} runs; minimal plan: faultline replay {}",
-                n.before, n.after, n.runs, n.path
+                "  shrunk: {} -> {} plan events in {} runs; minimal plan: {} replay {}",
+                n.before,
+                n.after,
+                n.runs,
+                program(),
+                n.path
             );
         }
     }
