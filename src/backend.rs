@@ -18,25 +18,51 @@ pub type Filter = Vec<(String, Value)>;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     /// `SELECT * FROM table WHERE filters`, ordered by primary key.
-    Select { table: String, filter: Filter },
+    Select {
+        /// The table.
+        table: String,
+        /// Equality filters, all of which must match.
+        filter: Filter,
+    },
     /// `INSERT ... RETURNING *`; a unique violation is SQLSTATE 23505.
-    Insert { table: String, row: Row },
+    Insert {
+        /// The table.
+        table: String,
+        /// The new row.
+        row: Row,
+    },
     /// `UPDATE table SET patch WHERE filters RETURNING *`; zero matches is not an error.
     Update {
+        /// The table.
         table: String,
+        /// Which rows.
         filter: Filter,
+        /// The columns to set.
         patch: Row,
     },
     /// `INSERT ... ON CONFLICT (cols) DO UPDATE SET ... RETURNING *`.
     Upsert {
+        /// The table.
         table: String,
+        /// The row to insert, or to update the conflicting row with.
         row: Row,
+        /// The columns of the unique constraint the conflict is on.
         on_conflict: Vec<String>,
     },
     /// `DELETE FROM table WHERE filters RETURNING *`.
-    Delete { table: String, filter: Filter },
+    Delete {
+        /// The table.
+        table: String,
+        /// Which rows.
+        filter: Filter,
+    },
     /// A named server function that runs atomically (PL/pgSQL's twin).
-    Rpc { name: String, args: Value },
+    Rpc {
+        /// The function's name.
+        name: String,
+        /// Its arguments, as one JSON object.
+        args: Value,
+    },
 }
 
 /// A successful response.
@@ -138,7 +164,12 @@ pub enum ErrorCategory {
 pub enum DbError {
     /// The server answered with an SQL error; `code` is the SQLSTATE.
     #[error("SQLSTATE {code}: {message}")]
-    Sql { code: String, message: String },
+    Sql {
+        /// The SQLSTATE, e.g. `23505`.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
     /// HTTP 401 from the API gateway, e.g. "JWT expired".
     #[error("401 {0}")]
     Unauthorized(String),

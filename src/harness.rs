@@ -233,6 +233,7 @@ impl Harness {
     /// The system of `scenario` with the added variants, validated against it.
     fn build(&self, scenario: &Scenario) -> Result<Box<dyn System>> {
         let system = self.system(scenario)?;
+        system.self_check()?;
         crate::system::validate(scenario, system.as_ref())?;
         Ok(system)
     }

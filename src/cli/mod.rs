@@ -338,9 +338,15 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             budget,
         } => {
             let profile = ProfileChoice::from_arg(profile.as_deref());
-            shrink_cmd(
-                &scenario, registry, seed, &variant, &profile, invariant, &out, budget,
-            )
+            let args = replay::ShrinkArgs {
+                seed,
+                variant: &variant,
+                profile: &profile,
+                invariant,
+                out: &out,
+                budget,
+            };
+            shrink_cmd(&scenario, registry, args)
         }
     }
 }

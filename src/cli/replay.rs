@@ -9,16 +9,25 @@ use crate::runner::{Loaded, Target};
 use crate::scenario::ProfileChoice;
 use crate::system::Registry;
 
-pub(super) fn shrink_cmd(
-    arg: &str,
-    registry: &Registry,
-    seed: u64,
-    variant: &str,
-    profile: &ProfileChoice,
-    invariant: Option<String>,
-    out: &std::path::Path,
-    budget: usize,
-) -> Result<bool> {
+/// What `faultline shrink` was asked for.
+pub(super) struct ShrinkArgs<'a> {
+    pub(super) seed: u64,
+    pub(super) variant: &'a str,
+    pub(super) profile: &'a ProfileChoice,
+    pub(super) invariant: Option<String>,
+    pub(super) out: &'a std::path::Path,
+    pub(super) budget: usize,
+}
+
+pub(super) fn shrink_cmd(arg: &str, registry: &Registry, args: ShrinkArgs<'_>) -> Result<bool> {
+    let ShrinkArgs {
+        seed,
+        variant,
+        profile,
+        invariant,
+        out,
+        budget,
+    } = args;
     let loaded = Loaded::load(arg, registry)?.with_profile(profile.clone())?;
     let plan = loaded.plan(variant, seed)?;
     let (result, _) = loaded.execute(&plan)?;

@@ -121,6 +121,11 @@ pub trait System {
         -> ClientFuture;
     /// Checks one invariant on a run's history and final state.
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict;
+    /// Checks the description itself before anything runs (an invariant reading a table
+    /// the system does not have, a system with no variant); by default nothing.
+    fn self_check(&self) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// The name the seed systems were written against before the trait was public; kept so

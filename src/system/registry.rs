@@ -137,6 +137,7 @@ impl Registry {
             ));
         };
         let system = factory(scenario)?;
+        system.self_check()?;
         validate(scenario, system.as_ref())?;
         Ok(system)
     }
@@ -222,5 +223,50 @@ pub fn selected_invariants(scenario: &Scenario, system: &dyn System) -> Vec<Stri
         system.invariants()
     } else {
         scenario.file.invariants.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::{client_fn, SystemSpec, Variant};
+
+    fn registry() -> Registry {
+        let idle = Variant::new("idle", client_fn(|_ctx, _script| async { Ok(()) }));
+        Registry::new()
+            .system("alpha", move |_| {
+                Ok(SystemSpec::new("alpha").variant(idle.clone()))
+            })
+            .scenario_text(
+                "alpha",
+                "alpha.toml",
+                "name = \"a\"\ndescription = \"d\"\nlogic = \"alpha\"\n",
+            )
+    }
+
+    #[test]
+    fn an_unknown_logic_names_the_line_and_what_is_registered() {
+        let text = "name = \"x\"\ndescription = \"d\"\nlogic = \"beta\"\n";
+        let scenario = Scenario::parse("x.toml".as_ref(), text.to_string()).unwrap();
+        let err = registry().build(&scenario).err().expect("refused").to_string();
+        assert!(err.starts_with("x.toml:3:"), "{err}");
+        assert!(err.contains("`beta`") && err.contains("alpha"), "{err}");
+    }
+
+    #[test]
+    fn shipped_scenarios_load_by_name_and_unknown_variants_are_refused() {
+        let r = registry();
+        let s = r.load_scenario("alpha").unwrap();
+        assert_eq!(s.file.logic, "alpha");
+        let built = r.build(&s).ok().expect("builds");
+        assert_eq!(built.variants(), vec!["idle"]);
+        let text = "name = \"x\"\ndescription = \"d\"\nlogic = \"alpha\"\nvariants = [\"busy\"]\n";
+        let bad = Scenario::parse("x.toml".as_ref(), text.to_string()).unwrap();
+        let err = r.build(&bad).err().expect("refused").to_string();
+        assert!(
+            err.contains("unknown variant `busy`") && err.contains("idle"),
+            "{err}"
+        );
+        assert!(r.load_scenario("missing").is_err());
     }
 }

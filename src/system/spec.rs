@@ -31,6 +31,8 @@ type InstallFn = Arc<dyn Fn(&str, &mut Store) -> crate::Result<()> + Send + Sync
 pub struct Invariant {
     /// The name scenario files, expectations and reports use.
     pub name: String,
+    /// Tables it reads, checked against the system's own when it is built.
+    pub tables: Vec<String>,
     check: CheckFn,
 }
 
@@ -43,8 +45,16 @@ impl Invariant {
     {
         Self {
             name: name.to_string(),
+            tables: Vec::new(),
             check: Arc::new(check),
         }
+    }
+
+    /// Declares that the check reads `table`, so a misspelt or missing table is an error
+    /// when the system is built, not an invariant that silently holds on no rows.
+    pub fn reads(mut self, table: &str) -> Self {
+        self.tables.push(table.to_string());
+        self
     }
 
     /// Checks one run.
@@ -303,6 +313,41 @@ impl System for SystemSpec {
         }
     }
 
+    fn self_check(&self) -> crate::Result<()> {
+        let known: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
+        let fail = |what: String| {
+            Err(crate::Error::Usage(format!(
+                "system `{}`: {what}; its tables are: {}",
+                self.name,
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )))
+        };
+        for i in &self.invariants {
+            if let Some(t) = i.tables.iter().find(|t| !known.contains(&t.as_str())) {
+                return fail(format!(
+                    "invariant `{}` reads table `{t}`, which it does not define",
+                    i.name
+                ));
+            }
+        }
+        for t in self.audited.iter().chain(&self.setup_table) {
+            if !known.contains(&t.as_str()) {
+                return fail(format!("table `{t}` is audited or set up but not defined"));
+            }
+        }
+        if self.variants.is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "system `{}` has no variant: add its client code with `.variant(...)`",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
         match self.invariants.iter().find(|i| i.name == invariant) {
             Some(i) => i.check(history, state),
@@ -312,5 +357,58 @@ impl System for SystemSpec {
                 vec![],
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::client_fn;
+
+    fn idle() -> Variant {
+        Variant::new("idle", client_fn(|_ctx, _script| async { Ok(()) }))
+    }
+
+    #[test]
+    fn an_invariant_reading_an_undefined_table_is_refused() {
+        let spec = SystemSpec::new("s")
+            .table(TableDef::new("bookings"))
+            .variant(idle())
+            .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("booking"));
+        let err = spec.self_check().expect_err("misspelt table").to_string();
+        assert!(
+            err.contains("`booking`") && err.contains("bookings"),
+            "{err}"
+        );
+        let ok = SystemSpec::new("s")
+            .table(TableDef::new("bookings"))
+            .variant(idle())
+            .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("bookings"));
+        assert!(ok.self_check().is_ok());
+    }
+
+    #[test]
+    fn a_system_without_variants_or_with_an_undefined_audit_is_refused() {
+        let none = SystemSpec::new("s").table(TableDef::new("t"));
+        assert!(none
+            .self_check()
+            .unwrap_err()
+            .to_string()
+            .contains("no variant"));
+        let audit = SystemSpec::new("s").variant(idle()).audit("t");
+        assert!(audit.self_check().unwrap_err().to_string().contains("`t`"));
+    }
+
+    #[test]
+    fn an_invariant_names_its_verdict_and_an_unknown_one_is_a_violation() {
+        let spec = SystemSpec::new("s")
+            .variant(idle())
+            .invariant(Invariant::new("mine", |_, _| Verdict::holds("whatever")));
+        let (h, st) = (History::default(), FinalState::default());
+        assert_eq!(spec.check("mine", &h, &st), Verdict::holds("mine"));
+        assert!(!spec.check("other", &h, &st).is_ok());
+        assert_eq!(spec.variants(), vec!["idle"]);
+        assert_eq!(spec.schema_of("idle"), "default");
+        assert!(spec.sql_files("default").is_none());
     }
 }

@@ -46,11 +46,11 @@ impl ScenarioLogic for Contention {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names({ &NAMES })
+        faultline::system::names(&NAMES)
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({ &[] })
+        faultline::system::names(&[])
     }
 
     fn workload(

@@ -112,13 +112,11 @@ impl ScenarioLogic for BusinessCards {
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({
-            &[
-                unique_slugs::NAME,
-                lost_updates::NAME,
-                duplicate_create::NAME,
-            ]
-        })
+        faultline::system::names(&[
+            unique_slugs::NAME,
+            lost_updates::NAME,
+            duplicate_create::NAME,
+        ])
     }
 
     fn workload(

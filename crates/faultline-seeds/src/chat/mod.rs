@@ -115,13 +115,11 @@ impl ScenarioLogic for Chat {
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({
-            &[
-                chat::NO_LOST_MESSAGES,
-                chat::NO_DUPLICATE_MESSAGES,
-                chat::SURVIVES_REAUTH,
-            ]
-        })
+        faultline::system::names(&[
+            chat::NO_LOST_MESSAGES,
+            chat::NO_DUPLICATE_MESSAGES,
+            chat::SURVIVES_REAUTH,
+        ])
     }
 
     fn workload(

@@ -133,18 +133,16 @@ impl ScenarioLogic for LoopExport {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names({ &VARIANTS })
+        faultline::system::names(&VARIANTS)
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({
-            &[
-                loops::NO_DUPLICATE_ROWS,
-                loops::ACKED_DURABLE,
-                loops::NO_SILENT_FAILURE,
-                loops::QUEUED_EVENTUALLY_SYNCED,
-            ]
-        })
+        faultline::system::names(&[
+            loops::NO_DUPLICATE_ROWS,
+            loops::ACKED_DURABLE,
+            loops::NO_SILENT_FAILURE,
+            loops::QUEUED_EVENTUALLY_SYNCED,
+        ])
     }
 
     fn workload(

@@ -194,18 +194,16 @@ impl ScenarioLogic for OfflineSync {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names({ &VARIANTS })
+        faultline::system::names(&VARIANTS)
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({
-            &[
-                offline::CONVERGENCE,
-                offline::NO_LOST_ACKED_EDIT,
-                offline::QUEUE_DURABLE,
-                offline::APPLIED_ONCE,
-            ]
-        })
+        faultline::system::names(&[
+            offline::CONVERGENCE,
+            offline::NO_LOST_ACKED_EDIT,
+            offline::QUEUE_DURABLE,
+            offline::APPLIED_ONCE,
+        ])
     }
 
     fn workload(
@@ -242,7 +240,7 @@ impl ScenarioLogic for OfflineSync {
     }
 
     fn audited_tables(&self) -> Vec<String> {
-        faultline::system::names({ &[RUNS, USAGE] })
+        faultline::system::names(&[RUNS, USAGE])
     }
 
     fn client(

@@ -143,17 +143,15 @@ impl ScenarioLogic for StoryProgress {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names({ &Variant::NAMES })
+        faultline::system::names(&Variant::NAMES)
     }
 
     fn invariants(&self) -> Vec<String> {
-        faultline::system::names({
-            &[
-                progress::MONOTONIC_PROGRESS,
-                progress::READ_YOUR_WRITES,
-                progress::EVENTUALLY_COMPLETE,
-            ]
-        })
+        faultline::system::names(&[
+            progress::MONOTONIC_PROGRESS,
+            progress::READ_YOUR_WRITES,
+            progress::EVENTUALLY_COMPLETE,
+        ])
     }
 
     fn workload(
