@@ -258,8 +258,8 @@ mod tests {
         let r = registry();
         let s = r.load_scenario("alpha").unwrap();
         assert_eq!(s.file.logic, "alpha");
-        let built = r.build(&s).ok().expect("builds");
-        assert_eq!(built.variants(), vec!["idle"]);
+        let variants = r.build(&s).map(|b| b.variants()).map_err(|e| e.to_string());
+        assert_eq!(variants, Ok(vec!["idle".to_string()]));
         let text = "name = \"x\"\ndescription = \"d\"\nlogic = \"alpha\"\nvariants = [\"busy\"]\n";
         let bad = Scenario::parse("x.toml".as_ref(), text.to_string()).unwrap();
         let err = r.build(&bad).err().expect("refused").to_string();
