@@ -135,8 +135,8 @@ impl Harness {
                 None => Loaded::new(scenario.clone()),
                 Some((logic, factory)) => {
                     if scenario.file.logic != *logic {
-                        return Err(scenario.error_near(
-                            &scenario.file.logic,
+                        return Err(scenario.error_at(
+                            &["logic"],
                             format!(
                                 "this logic implements `{logic}`, but the scenario runs `{}`",
                                 scenario.file.logic

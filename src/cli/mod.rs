@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
 
+mod outputs;
+mod pg;
 mod replay;
 mod report;
 mod run;
@@ -134,6 +136,12 @@ pub enum Command {
         #[arg(long, default_value_t = 2000)]
         budget: usize,
     },
+    /// PostgreSQL maintenance: `pg cleanup` drops the schemas runs left behind.
+    Pg {
+        /// What to do.
+        #[command(subcommand)]
+        action: PgAction,
+    },
     /// Re-run one seed (or a saved plan) and print its timeline.
     Replay {
         /// A scenario file or name, or a plan JSON file.
@@ -162,6 +170,21 @@ pub enum Command {
         #[arg(long, default_value = "sim")]
         backend: String,
         /// With `--backend postgres`: use the database even if its name lacks `test`.
+        #[arg(long)]
+        allow_any_database: bool,
+    },
+}
+
+/// `faultline pg` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PgAction {
+    /// Drop every schema a faultline run left in the database of DATABASE_URL (after a
+    /// SIGKILL or a crash): those named `fl_...` that carry faultline's marker comment.
+    Cleanup {
+        /// Only list what would be dropped.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use the database even if `test` is not a word of its name.
         #[arg(long)]
         allow_any_database: bool,
     },
@@ -234,12 +257,18 @@ pub fn execute(cli: Cli) -> Result<bool> {
                         .into(),
                 ));
             }
-            let seeds: Vec<u64> = match seed {
-                Some(s) => vec![s],
-                None => (1..=seeds).collect(),
+            let seeds = match seed {
+                Some(s) => crate::seeds::Seeds::one(s),
+                None => crate::seeds::Seeds::first_n(seeds)?,
             };
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            if let Some((k, n)) = shard {
+                seeds.shard(k, n)?;
+            }
+            let jobs = jobs_of(jobs)?;
+            outputs::check_writable(&[junit.as_deref(), markdown.as_deref()])?;
+            if !no_shrink && !on_postgres {
+                outputs::check_dir(&out_dir)?;
+            }
             let mut docs = Vec::new();
             for arg in &scenarios {
                 let opts = RunOpts {
@@ -254,7 +283,7 @@ pub fn execute(cli: Cli) -> Result<bool> {
                     target: target.clone(),
                     profile: ProfileChoice::from_arg(profile.as_deref()),
                 };
-                docs.push(run(arg, &variant, &seeds, &opts)?);
+                docs.push(run(arg, &variant, seeds, &opts)?);
             }
             if json {
                 println!("{}", to_json(&RunSet::new(docs.clone())));
@@ -291,8 +320,8 @@ pub fn execute(cli: Cli) -> Result<bool> {
             clients,
             jobs,
         } => {
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs_of(jobs)?;
+            outputs::check_dir(&out)?;
             let scenarios = scenario_files(&dir)?;
             let cfg = crate::report::sweep::SweepConfig {
                 clients,
@@ -312,6 +341,13 @@ pub fn execute(cli: Cli) -> Result<bool> {
             println!("\n{}", crate::report::publish::comparison(&report));
             Ok(true)
         }
+        Command::Pg {
+            action:
+                PgAction::Cleanup {
+                    dry_run,
+                    allow_any_database,
+                },
+        } => pg::cleanup(dry_run, allow_any_database),
         Command::Report {
             action: Some(ReportAction::Merge { files, json, junit }),
             ..
@@ -338,6 +374,17 @@ pub fn execute(cli: Cli) -> Result<bool> {
             let profile = ProfileChoice::from_arg(profile.as_deref());
             shrink_cmd(&scenario, seed, &variant, &profile, invariant, &out, budget)
         }
+    }
+}
+
+/// `--jobs`, or every core; 0 is a usage error rather than a silent 1.
+fn jobs_of(jobs: Option<usize>) -> Result<usize> {
+    match jobs {
+        Some(0) => Err(Error::Usage(
+            "--jobs 0: expected at least one worker thread".into(),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 

@@ -41,7 +41,7 @@ pub(super) fn catch_table(
 ) -> Result<bool> {
     // A README without markers fails before minutes of measuring, not after.
     table::spliced(readme, "")?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = super::jobs_of(jobs)?;
     let seeds = seeds.max(1);
     let rows = table::measure(&scenario_files(dir)?, seeds, jobs, &progress_bar)?;
     let text = table::render(&rows, seeds);

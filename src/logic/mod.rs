@@ -88,8 +88,8 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
         "loop_export" => Box::new(loop_export::LoopExport::from_scenario(scenario)?),
         "offline_sync" => Box::new(offline_sync::OfflineSync::from_scenario(scenario)?),
         other => {
-            return Err(scenario.error_near(
-                &format!("\"{other}\""),
+            return Err(scenario.error_at(
+                &["logic"],
                 format!(
                     "unknown logic `{other}`; expected one of: {}",
                     LOGICS.join(", ")
@@ -106,8 +106,8 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
     };
     for v in f.variants.iter().chain(expects().map(|(v, _)| v)) {
         if !known(logic.variants(), v) {
-            return Err(scenario.error_near(
-                v,
+            return Err(scenario.error_at(
+                &scenario.path_naming(v),
                 format!(
                     "unknown variant `{v}`; expected one of: {}",
                     logic.variants().join(", ")
@@ -122,8 +122,8 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
         .chain(expects().flat_map(|(_, e)| e.violates.iter().chain(e.may_violate.iter())))
     {
         if !known(logic.invariants(), i) {
-            return Err(scenario.error_near(
-                i,
+            return Err(scenario.error_at(
+                &scenario.path_naming(i),
                 format!(
                     "unknown invariant `{i}`; expected one of: {}",
                     logic.invariants().join(", ")
@@ -131,8 +131,8 @@ pub fn build(scenario: &Scenario) -> Result<Box<dyn ScenarioLogic>> {
             ));
         }
         if !invariants.contains(i) {
-            return Err(scenario.error_near(
-                i,
+            return Err(scenario.error_at(
+                &scenario.path_naming(i),
                 format!("invariant `{i}` is expected but not checked; add it to `invariants`"),
             ));
         }

@@ -176,7 +176,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
                 break;
             }
             Ok(false) => {}
-            Err(e) => return Err(Error::Harness(format!("simulation failed: {e}"))),
+            Err(e) => return Err(Error::during("simulation failed", e)),
         }
     }
     let sim_ms = sim.elapsed().as_millis() as u64;

@@ -1,0 +1,32 @@
+//! `faultline pg cleanup`: drops the schemas that a killed or crashed run left behind.
+
+use sqlx::Connection;
+
+use crate::error::{Error, Result};
+use crate::pg::PgTarget;
+
+/// Lists, and unless `dry_run` drops, every marked faultline schema of `DATABASE_URL`.
+pub(super) fn cleanup(dry_run: bool, allow_any_database: bool) -> Result<bool> {
+    let target = PgTarget::from_env(allow_any_database)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Harness(format!("starting a runtime: {e}")))?;
+    let names = rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect_with(&target.options)
+            .await
+            .map_err(|e| Error::Usage(format!("connecting to {}: {e}", target.database())))?;
+        crate::pg::schema::cleanup(&mut conn, dry_run).await
+    })?;
+    let verb = if dry_run { "would drop" } else { "dropped" };
+    for name in &names {
+        println!("{verb} schema {name}");
+    }
+    println!(
+        "{} faultline schema{} {verb} in database {}",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        target.database()
+    );
+    Ok(true)
+}
