@@ -464,7 +464,18 @@ impl Plan {
 
     /// Writes the plan as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).expect("plans always serialise");
+        // A relative scenario path only means something from the folder the plan was
+        // made in; an absolute one replays from anywhere on this machine (elsewhere,
+        // replay falls back to the plan's folder and the scenario's name).
+        let mut plan = self.clone();
+        if let Some(p) = &plan.scenario_path {
+            if Path::new(p).is_relative() {
+                if let Ok(abs) = Path::new(p).canonicalize() {
+                    plan.scenario_path = Some(abs.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let text = serde_json::to_string_pretty(&plan).expect("plans always serialise");
         std::fs::write(path, text + "\n").map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,

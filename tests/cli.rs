@@ -30,7 +30,7 @@ fn unknown_logic_and_invariant_are_exit_2() {
     );
     let (code, _, err) = faultline(&["list", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("a.toml:3:9: unknown logic `nope`"), "{err}");
+    assert!(err.contains("a.toml:3:1: unknown logic `nope`"), "{err}");
     let path2 = write(&dir, "b.toml", "name = \"x\"\ndescription = \"d\"\nlogic = \"business_cards\"\n[expect.naive]\nviolates = [\"no_such\"]\n");
     let (code, _, err) = faultline(&["run", &path2, "--seeds", "1"]);
     assert_eq!(code, 2);
