@@ -319,6 +319,36 @@ pub fn run_many_lazy(
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<SeedResult>, Duration)> {
+    let (results, failed, elapsed) =
+        run_many_partial(make, variants, seed_at, count, jobs, progress)?;
+    match failed.into_iter().next() {
+        Some(f) => Err(f.error),
+        None => Ok((results, elapsed)),
+    }
+}
+
+/// A run that failed for a reason outside the logic under test (a harness failure, a
+/// database gone), reported per seed so the other seeds' results are kept.
+#[derive(Debug)]
+pub struct SeedFailure {
+    /// The variant.
+    pub variant: String,
+    /// The seed.
+    pub seed: u64,
+    /// Why the run failed.
+    pub error: Error,
+}
+
+/// Like [`run_many_lazy`], keeping every seed that ran when some fail: the results of
+/// those that ran, and the failures, each in (variant, seed) order.
+pub fn run_many_partial(
+    make: &(dyn Fn() -> Result<Loaded> + Sync),
+    variants: &[String],
+    seed_at: &(dyn Fn(usize) -> u64 + Sync),
+    count: usize,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<SeedResult>, Vec<SeedFailure>, Duration)> {
     let total = variants.len().checked_mul(count).ok_or_else(|| {
         Error::Usage(format!(
             "{count} seeds x {} variants is too many runs",
@@ -358,13 +388,29 @@ pub fn run_many_lazy(
     });
     let elapsed = started.elapsed();
     let mut out = Vec::with_capacity(total);
-    for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    let mut failed = Vec::new();
+    for (i, r) in results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .enumerate()
+    {
         match r {
-            Some(r) => out.push(r?),
+            Some(Ok(r)) => out.push(r),
+            // Bad input fails every seed alike: one error, not one per seed.
+            Some(Err(e @ (Error::Input { .. } | Error::Usage(_)))) => return Err(e),
+            Some(Err(error)) => {
+                let (variant, seed) = work_at(i).expect("an index of the work");
+                failed.push(SeedFailure {
+                    variant: variant.clone(),
+                    seed,
+                    error,
+                });
+            }
             None => return Err(Error::Harness("a worker thread stopped early".into())),
         }
     }
-    Ok((out, elapsed))
+    Ok((out, failed, elapsed))
 }
 
 /// Per-invariant tally for one variant.

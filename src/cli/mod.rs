@@ -289,6 +289,13 @@ pub fn execute(cli: Cli) -> Result<bool> {
                 println!("{}", to_json(&RunSet::new(docs.clone())));
             }
             write_extras(&docs, junit.as_deref(), markdown.as_deref())?;
+            let failed: usize = docs.iter().map(|d| d.harness_failures.len()).sum();
+            if failed > 0 {
+                return Err(Error::Harness(format!(
+                    "{failed} run(s) could not complete (listed above as HARNESS FAILURE); \
+                     the other seeds' results are reported"
+                )));
+            }
             Ok(docs.iter().all(|d| d.as_expected))
         }
         Command::Replay {

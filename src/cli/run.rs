@@ -7,7 +7,7 @@ use crate::determinism;
 use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
-use crate::runner::{run_many_lazy, Loaded, Target, VariantSummary};
+use crate::runner::{run_many_lazy, run_many_partial, Loaded, Target, VariantSummary};
 use crate::scenario::ProfileChoice;
 use crate::seeds::Seeds;
 
@@ -54,8 +54,8 @@ pub(super) fn run(arg: &str, variant: &str, seeds: Seeds, opts: &RunOpts) -> Res
             .with_target(opts.target.clone())?
             .with_profile(opts.profile.clone())
     };
-    let (results, elapsed) =
-        run_many_lazy(&make, &variants, &seed_at, seeds.len(), jobs, &progress)?;
+    let (results, failed, elapsed) =
+        run_many_partial(&make, &variants, &seed_at, seeds.len(), jobs, &progress)?;
     let summaries: Vec<VariantSummary> = variants
         .iter()
         .map(|v| VariantSummary::new(&loaded, v, &results))
@@ -121,6 +121,16 @@ pub(super) fn run(arg: &str, variant: &str, seeds: Seeds, opts: &RunOpts) -> Res
         }
     }
     doc.shrunk = shrunk;
+    // The seeds that ran keep their results; each that could not run is named, and the
+    // command ends as a harness failure (exit 2) after the report.
+    for f in &failed {
+        let line = format!("variant {} seed {}: {}", f.variant, f.seed, f.error);
+        if !json {
+            println!("\nHARNESS FAILURE {line}");
+        }
+        doc.harness_failures.push(line);
+    }
+    doc.as_expected &= failed.is_empty();
     Ok(doc)
 }
 

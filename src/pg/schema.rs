@@ -138,7 +138,10 @@ impl RunSchema {
         }
         match drop_schema(conn, &self.name).await {
             Ok(()) => self.forget(),
-            Err(e) => eprintln!("faultline: could not drop schema {}: {e}", self.name),
+            Err(e) => eprintln!(
+                "faultline: could not drop schema {}: {e} (`faultline pg cleanup` drops it later)",
+                self.name
+            ),
         }
     }
 
@@ -160,8 +163,8 @@ impl Drop for RunSchema {
         let done = std::thread::spawn(move || drop_blocking(&options, &name)).join();
         if !matches!(done, Ok(true)) {
             eprintln!(
-                "faultline: schema {} may be left behind; drop it with `drop schema {} cascade`",
-                self.name, self.name
+                "faultline: schema {} may be left behind; `faultline pg cleanup` drops it",
+                self.name
             );
         }
         self.forget();

@@ -42,6 +42,10 @@ pub struct RunDoc {
     /// Determinism check failures, if it ran.
     #[serde(default)]
     pub nondeterministic: Vec<String>,
+    /// Runs that could not complete (a harness failure, a database gone), one line each
+    /// naming the variant and seed; the other seeds' results are still counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harness_failures: Vec<String>,
 }
 
 /// A failing seed with its verdict.
@@ -104,6 +108,7 @@ impl RunDoc {
             failures,
             shrunk: Vec::new(),
             nondeterministic: Vec::new(),
+            harness_failures: Vec::new(),
         }
     }
 }
@@ -158,8 +163,9 @@ pub fn merge(docs: Vec<RunDoc>) -> Result<Vec<RunDoc>, String> {
     Ok(by_scenario
         .into_values()
         .map(|mut d| {
-            d.as_expected =
-                d.variants.iter().all(VariantSummary::as_expected) && d.nondeterministic.is_empty();
+            d.as_expected = d.variants.iter().all(VariantSummary::as_expected)
+                && d.nondeterministic.is_empty()
+                && d.harness_failures.is_empty();
             d
         })
         .collect())
@@ -239,6 +245,7 @@ fn absorb(acc: &mut RunDoc, doc: RunDoc) -> Result<(), String> {
         .sort_by(|a, b| (&a.variant, a.seed).cmp(&(&b.variant, b.seed)));
     acc.shrunk.extend(doc.shrunk);
     acc.nondeterministic.extend(doc.nondeterministic);
+    acc.harness_failures.extend(doc.harness_failures);
     Ok(())
 }
 
