@@ -23,9 +23,9 @@ pub(super) fn cleanup(dry_run: bool, allow_any_database: bool) -> Result<bool> {
         println!("{verb} schema {name}");
     }
     println!(
-        "{} faultline schema{} {verb} in database {}",
+        "{} faultline schema(s) {} in database {}",
         names.len(),
-        if names.len() == 1 { "" } else { "s" },
+        if dry_run { "would be dropped" } else { "dropped" },
         target.database()
     );
     Ok(true)
