@@ -48,7 +48,8 @@ fn plan_file(dir: &tempfile::TempDir, name: &str, plan: &Value) -> String {
 fn plans_with_impossible_hosts_latencies_ticks_or_times_are_refused_with_a_position() {
     let dir = tempfile::tempdir().unwrap();
     let base = saved_plan(&dir, "scenarios/business_cards.toml", "naive");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "twice",
             Box::new(|p| {

@@ -25,7 +25,11 @@ pub(super) fn cleanup(dry_run: bool, allow_any_database: bool) -> Result<bool> {
     println!(
         "{} faultline schema(s) {} in database {}",
         names.len(),
-        if dry_run { "would be dropped" } else { "dropped" },
+        if dry_run {
+            "would be dropped"
+        } else {
+            "dropped"
+        },
         target.database()
     );
     Ok(true)

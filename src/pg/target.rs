@@ -148,9 +148,9 @@ mod tests {
         ] {
             assert!(!names_a_test_database(bad), "{bad} should be refused");
         }
-        let err = PgTarget::parse("postgres://u@localhost/latest_orders", false)
-            .err()
-            .expect("latest_orders is refused");
+        let Err(err) = PgTarget::parse("postgres://u@localhost/latest_orders", false) else {
+            panic!("latest_orders must be refused");
+        };
         let msg = err.to_string();
         assert!(
             msg.contains("`latest_orders`") && msg.contains("not a word"),
