@@ -356,7 +356,17 @@ impl Plan {
         Ok(Plan {
             format: PLAN_FORMAT,
             scenario: f.name.clone(),
-            scenario_path: Some(scenario.path.to_string_lossy().into_owned()),
+            // A relative path only means something from the folder the plan was made
+            // in; an absolute one replays from anywhere on this machine (elsewhere,
+            // replay falls back to the plan's folder and the scenario's name).
+            scenario_path: Some(
+                scenario
+                    .path
+                    .canonicalize()
+                    .unwrap_or_else(|_| scenario.path.clone())
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
             variant: variant.into(),
             seed,
             knobs,
@@ -464,18 +474,7 @@ impl Plan {
 
     /// Writes the plan as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        // A relative scenario path only means something from the folder the plan was
-        // made in; an absolute one replays from anywhere on this machine (elsewhere,
-        // replay falls back to the plan's folder and the scenario's name).
-        let mut plan = self.clone();
-        if let Some(p) = &plan.scenario_path {
-            if Path::new(p).is_relative() {
-                if let Ok(abs) = Path::new(p).canonicalize() {
-                    plan.scenario_path = Some(abs.to_string_lossy().into_owned());
-                }
-            }
-        }
-        let text = serde_json::to_string_pretty(&plan).expect("plans always serialise");
+        let text = serde_json::to_string_pretty(self).expect("plans always serialise");
         std::fs::write(path, text + "\n").map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,

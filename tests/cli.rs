@@ -148,10 +148,18 @@ fn postgres_backend_refuses_a_database_not_named_for_tests_and_says_why() {
     let (code, _, err) = faultline_env(&args, &url);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("`production`") && err.contains("does not contain `test`"),
+        err.contains("`production`") && err.contains("`test` is not a word of its name"),
         "{err}"
     );
     assert!(err.contains("--allow-any-database"), "{err}");
+    // Containing the letters is not enough.
+    let url = [(
+        "DATABASE_URL",
+        "postgres://postgres@127.0.0.1:9/latest_orders",
+    )];
+    let (code, _, err) = faultline_env(&args, &url);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`latest_orders`"), "{err}");
 
     let (code, _, err) = faultline_env(&args, &[]);
     assert_eq!(code, 2, "{err}");
