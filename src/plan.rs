@@ -340,7 +340,7 @@ impl Plan {
             .flat_map(|c| c.ops.iter().map(|o| o.at_ms))
             .max()
             .unwrap_or(0);
-        let window_ms = (last_op + FAULT_TAIL_MS).min(phases.safety_ms);
+        let window_ms = last_op.saturating_add(FAULT_TAIL_MS).min(phases.safety_ms);
         let replica_names: Vec<String> = replicas.iter().map(|r| r.name.clone()).collect();
         let faults = nemesis::generate(
             &f.faults,

@@ -8,6 +8,7 @@ use crate::report::catch_table as table;
 
 /// Merges the `--json` outputs of sharded runs and judges the whole.
 pub(super) fn merge(files: &[PathBuf], json: bool, junit: Option<&Path>) -> Result<bool> {
+    super::outputs::check_writable(&[junit])?;
     let mut docs = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|source| Error::Io {

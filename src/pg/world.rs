@@ -229,7 +229,10 @@ async fn drive(
     };
     let all_done = || done.get() == handles.len();
     let until = |ms: u64| start + Duration::from_millis(ms);
-    let deadline_ms = plan.phases.safety_ms + plan.phases.liveness_ms;
+    let deadline_ms = plan
+        .phases
+        .safety_ms
+        .saturating_add(plan.phases.liveness_ms);
 
     for event in plan
         .faults
