@@ -328,20 +328,28 @@ pub fn execute(cli: Cli) -> Result<bool> {
             jobs,
         } => {
             let jobs = jobs_of(jobs)?;
+            // Same bounds as `run`: 0 seeds is a usage error, not a silent 1.
+            crate::seeds::Seeds::first_n(seeds)?;
+            crate::seeds::Seeds::first_n(sweep_seeds)
+                .map_err(|e| Error::Usage(format!("--sweep-seeds: {e}")))?;
+            if let Some(c) = clients
+                .iter()
+                .find(|c| !(1..=crate::limits::MAX_CLIENTS).contains(c))
+            {
+                return Err(Error::Usage(format!(
+                    "--clients {c}: expected 1 to {} (MAX_CLIENTS)",
+                    crate::limits::MAX_CLIENTS
+                )));
+            }
             outputs::check_dir(&out)?;
             let scenarios = scenario_files(&dir)?;
             let cfg = crate::report::sweep::SweepConfig {
                 clients,
-                seeds: sweep_seeds.max(1),
+                seeds: sweep_seeds,
                 ..Default::default()
             };
-            let report = crate::report::publish::measure(
-                &scenarios,
-                seeds.max(1),
-                cfg,
-                jobs,
-                &progress_bar,
-            )?;
+            let report =
+                crate::report::publish::measure(&scenarios, seeds, cfg, jobs, &progress_bar)?;
             for path in crate::report::publish::write(&report, &out)? {
                 println!("wrote {}", path.display());
             }

@@ -43,7 +43,7 @@ pub(super) fn catch_table(
     // A README without markers fails before minutes of measuring, not after.
     table::spliced(readme, "")?;
     let jobs = super::jobs_of(jobs)?;
-    let seeds = seeds.max(1);
+    crate::seeds::Seeds::first_n(seeds)?;
     let rows = table::measure(&scenario_files(dir)?, seeds, jobs, &progress_bar)?;
     let text = table::render(&rows, seeds);
     table::splice(readme, &text)?;
