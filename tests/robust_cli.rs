@@ -298,6 +298,9 @@ fn flags_out_of_range_are_usage_errors() {
         &["run", "business_cards", "--seeds", "2", "--shard", "3/3"],
         &["no seed"],
     );
+    refused(&["report", "--seeds", "0"], &["--seeds 0"]);
+    refused(&["report", "--clients", "2,100000"], &["MAX_CLIENTS"]);
+    refused(&["report", "catch-table", "--seeds", "0"], &["--seeds 0"]);
 }
 
 #[test]
