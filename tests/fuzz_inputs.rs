@@ -285,3 +285,29 @@ fn invalid_utf8_is_located_at_the_first_bad_byte() {
         .expect("refused");
     assert!(e.to_string().starts_with("s.toml:2:18:"), "{e}");
 }
+
+/// The mutations reach both outcomes, so the properties above test something: some
+/// extremes are refused (with a position) and some edits are still accepted.
+#[test]
+fn mutations_reach_both_refusals_and_accepted_files() {
+    let (mut refused, mut accepted) = (0, 0);
+    for path in SCENARIOS {
+        let path = Path::new(path);
+        let text = std::fs::read_to_string(path).unwrap();
+        for i in 0..20 {
+            for e in [2, 4, 9] {
+                match load_scenario(path, &mutate(&text, &[Mutation::ReplaceNumber(i, e)])) {
+                    Ok(_) => accepted += 1,
+                    Err(err) => {
+                        assert_positioned(&err, path).unwrap();
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        refused > 50 && accepted > 0,
+        "refused {refused}, accepted {accepted}"
+    );
+}
