@@ -258,7 +258,16 @@ fn keys_inside_profiles_and_expectations_are_located() {
         &["run", &path, "--seeds", "1"],
         &[&format!("w.toml:{}:1:", line_of(&text, "clients"))],
     );
-    // `naive_x` appears in the description first; the error points at the table.
+    // A type error inside a profile's workload points at its key too.
+    let text = format!(
+        "{HEAD}[profiles.calm]\ndescription = \"d\"\n[profiles.calm.workload]\nnames = 3\n"
+    );
+    let path = write(&dir, "t.toml", &text);
+    refused(
+        &["run", &path, "--seeds", "1"],
+        &[&format!("t.toml:{}:1:", line_of(&text, "names"))],
+    );
+    // `naivex` appears in the description first; the error points at the table.
     let text =
         format!("{HEAD}[expect.naivex]\nviolates = []\n").replace("clients tick_ms", "naivex");
     let path = write(&dir, "e.toml", &text);

@@ -360,12 +360,27 @@ pub fn parse_workload<T: serde::de::DeserializeOwned + Default>(scenario: &Scena
     let Some(name) = &scenario.profile else {
         return Ok(outer.workload.unwrap_or_default());
     };
-    // The text has no merged table to point into, so errors point at the profile.
+    // The merged table has no text to point into, so the profile's key at fault is found
+    // by parsing its keys one at a time (the header when no single key fails alone).
     toml::Value::Table(scenario.file.workload.clone())
         .try_into()
         .map_err(|e: toml::de::Error| {
+            let alone_fails = |(k, v): &(&String, &toml::Value)| {
+                let mut one = toml::Table::new();
+                one.insert(k.to_string(), (*v).clone());
+                toml::Value::Table(one).try_into::<T>().is_err()
+            };
+            let culprit = scenario
+                .file
+                .profiles
+                .get(name)
+                .and_then(|p| p.workload.iter().find(alone_fails));
+            let mut path = vec!["profiles", name.as_str(), "workload"];
+            if let Some((k, _)) = culprit {
+                path.push(k.as_str());
+            }
             scenario.error_at(
-                &["profiles", name, "workload"],
+                &path,
                 format!("profile `{name}` workload: {}", e.message().trim()),
             )
         })
