@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::logic::ScenarioLogic;
 
-mod json_span;
+pub(crate) mod json_span;
 mod validate;
 use crate::rng::SimRng;
 use crate::scenario::{ReplicaSpec, Scenario};

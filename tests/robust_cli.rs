@@ -392,6 +392,11 @@ fn shards_judge_only_what_they_can_see_and_merge_refuses_overlaps() {
     refused(&["report", "merge", &files[0], &files[0]], &["overlaps"]);
     let empty = write(&dir, "empty.json", "{\"format\":1,\"runs\":[]}");
     refused(&["report", "merge", &empty], &["nothing to merge"]);
+    let future = write(&dir, "future.json", "{\"format\":2,\"runs\":[]}");
+    refused(
+        &["report", "merge", &future],
+        &["future.json:1:2:", "format 2"],
+    );
     // A shard claiming more violating seeds than it ran is not a real run.
     let mut doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();

@@ -21,6 +21,19 @@ pub(super) fn merge(files: &[PathBuf], json: bool, junit: Option<&Path>) -> Resu
             column: e.column().max(1),
             message: format!("expected the output of `faultline run --json`: {e}"),
         })?;
+        if set.format != crate::report::summary::RUN_FORMAT {
+            let offset = crate::plan::json_span::offset_of(&text, &["format".to_string()]);
+            return Err(Error::at_offset(
+                f,
+                &text,
+                offset,
+                format!(
+                    "format {} is not supported; expected the output of `faultline run --json` in format {}",
+                    set.format,
+                    crate::report::summary::RUN_FORMAT
+                ),
+            ));
+        }
         docs.extend(set.runs);
     }
     let merged = crate::report::summary::merge(docs).map_err(Error::Usage)?;
