@@ -7,6 +7,10 @@
 # a developer can use it the same way:
 #     eval "$(bash .ci/postgres.sh)"
 # Everything else goes to stderr. Running it again restarts the clusters from scratch.
+# `bash .ci/postgres.sh --stop` stops the clusters it started (`.ci/run` does so on exit).
+#
+# It only ever deletes a folder it made itself: its folders carry a marker file, and a
+# FAULTLINE_PG_DIR that exists without the marker is refused rather than emptied.
 set -euo pipefail
 
 base=${FAULTLINE_PG_DIR:-/tmp/faultline-pg}
@@ -37,13 +41,34 @@ else
   as_owner() { bash -c "$*"; }
 fi
 
-for dir in "$base/primary" "$base/replica"; do
-  if [ -f "$dir/postmaster.pid" ]; then
-    as_owner "'$bin/pg_ctl' -D '$dir' -m immediate stop" >&2 || true
+marker=.faultline-postgres-sh
+owned() { [ -f "$1/$marker" ]; }
+
+stop_clusters() {
+  for dir in "$base/primary" "$base/replica"; do
+    if owned "$base" && [ -f "$dir/postmaster.pid" ]; then
+      as_owner "'$bin/pg_ctl' -D '$dir' -m fast stop" >&2 || true
+    fi
+  done
+}
+
+if [ "${1:-}" = "--stop" ]; then
+  stop_clusters
+  exit 0
+fi
+
+if [ -e "$base" ] && ! owned "$base"; then
+  if [ -n "$(ls -A "$base" 2>/dev/null)" ]; then
+    log "$base exists and was not made by this script (no $marker in it); refusing to delete it. Set FAULTLINE_PG_DIR to another folder, or remove it yourself"
+    exit 2
   fi
-done
-rm -rf "$base"
+fi
+stop_clusters
+if owned "$base"; then
+  rm -rf "$base"
+fi
 mkdir -p "$base"
+touch "$base/$marker"
 chown "$owner" "$base"
 
 log "primary on 127.0.0.1:$port"

@@ -34,6 +34,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// A harness failure that happened while doing `what`. Only [`Error::Harness`]
+    /// displays the `harness failure:` prefix, so wrapping one in another must extend
+    /// its message, never nest its Display (that printed the prefix twice).
+    pub fn during(what: &str, cause: Box<dyn std::error::Error + 'static>) -> Self {
+        match cause.downcast::<Error>() {
+            Ok(inner) => match *inner {
+                Error::Harness(m) => Error::Harness(format!("{what}: {m}")),
+                other => other,
+            },
+            Err(other) => {
+                let text = other.to_string();
+                let text = text.strip_prefix("harness failure: ").unwrap_or(&text);
+                Error::Harness(format!("{what}: {text}"))
+            }
+        }
+    }
+
     /// An input error at a byte offset of `text`.
     pub fn at_offset(file: impl Into<PathBuf>, text: &str, offset: usize, message: String) -> Self {
         let (line, column) = line_col(text, offset);
@@ -57,3 +74,18 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_harness_failure_says_so_once() {
+        let inner: Box<dyn std::error::Error> = Box::new(Error::Harness("bad action".into()));
+        let msg = Error::during("simulation failed", inner).to_string();
+        assert_eq!(msg, "harness failure: simulation failed: bad action");
+        let foreign: Box<dyn std::error::Error> = "harness failure: x".into();
+        let msg = Error::during("sweep run failed", foreign).to_string();
+        assert_eq!(msg, "harness failure: sweep run failed: x");
+    }
+}

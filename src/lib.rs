@@ -103,6 +103,7 @@ pub mod error;
 pub mod evidence;
 pub mod harness;
 pub mod history;
+pub mod limits;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod plan;
@@ -111,6 +112,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod seeds;
 #[doc(hidden)]
 pub mod shrink;
 #[doc(hidden)]

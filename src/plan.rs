@@ -12,11 +12,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+
+pub(crate) mod json_span;
+mod validate;
 use crate::rng::SimRng;
 use crate::scenario::{ReplicaSpec, Scenario};
 use crate::sim::nemesis;
 use crate::store::auth::AuthConfig;
 use crate::system::System as ScenarioLogic;
+pub use validate::{Invalid, SERVERS};
 
 /// The plan format this build reads and writes.
 pub const PLAN_FORMAT: u32 = 1;
@@ -336,7 +340,7 @@ impl Plan {
             .flat_map(|c| c.ops.iter().map(|o| o.at_ms))
             .max()
             .unwrap_or(0);
-        let window_ms = (last_op + FAULT_TAIL_MS).min(phases.safety_ms);
+        let window_ms = last_op.saturating_add(FAULT_TAIL_MS).min(phases.safety_ms);
         let replica_names: Vec<String> = replicas.iter().map(|r| r.name.clone()).collect();
         let faults = nemesis::generate(
             &f.faults,
@@ -352,7 +356,17 @@ impl Plan {
         Ok(Plan {
             format: PLAN_FORMAT,
             scenario: f.name.clone(),
-            scenario_path: Some(scenario.path.to_string_lossy().into_owned()),
+            // A relative path only means something from the folder the plan was made
+            // in; an absolute one replays from anywhere on this machine (elsewhere,
+            // replay falls back to the plan's folder and the scenario's name).
+            scenario_path: Some(
+                scenario
+                    .path
+                    .canonicalize()
+                    .unwrap_or_else(|_| scenario.path.clone())
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
             variant: variant.into(),
             seed,
             knobs,
@@ -371,36 +385,91 @@ impl Plan {
         self.clients.iter().map(|c| c.ops.len()).sum::<usize>() + self.faults.len()
     }
 
-    /// Reads a plan file, refusing other formats and foreign or truncated files with a
-    /// message that names the file, line and column.
+    /// Reads a plan file, refusing other formats, foreign or truncated files and plans
+    /// outside the documented bounds ([`Plan::validate`]) with a message that names the
+    /// file, line and column.
     pub fn load(path: &Path) -> Result<Plan> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| json_error(path, &e))?;
-        match value.get("format").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(PLAN_FORMAT) => {}
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let good = e.valid_up_to();
+                let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or_default();
+                return Err(Error::at_offset(
+                    path,
+                    prefix,
+                    good,
+                    "invalid UTF-8; expected a faultline plan (JSON)".into(),
+                ));
+            }
+        };
+        Self::parse(path, text)
+    }
+
+    /// Parses and validates plan text that came from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Plan> {
+        let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
+        let at = |p: &[&str], message: String| {
+            let p: Vec<String> = p.iter().map(|s| s.to_string()).collect();
+            Error::at_offset(path, text, json_span::offset_of(text, &p), message)
+        };
+        match value.get("format") {
+            Some(v) if v.as_u64() == Some(u64::from(PLAN_FORMAT)) => {}
             Some(v) => {
-                return Err(Error::Input {
-                    file: path.into(),
-                    line: 1,
-                    column: 1,
-                    message: format!(
+                return Err(at(
+                    &["format"],
+                    format!(
                         "plan format {v} is not supported; this build reads format {PLAN_FORMAT}"
                     ),
-                })
+                ))
             }
             None => {
-                return Err(Error::Input {
-                    file: path.into(),
-                    line: 1,
-                    column: 1,
-                    message: "expected a faultline plan (a JSON object with \"format\")".into(),
-                })
+                return Err(at(
+                    &[],
+                    "expected a faultline plan (a JSON object with \"format\")".into(),
+                ))
             }
         }
-        serde_json::from_str(&text).map_err(|e| json_error(path, &e))
+        let plan: Plan = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
+        plan.validate().map_err(|Invalid { path: p, message }| {
+            Error::at_offset(path, text, json_span::offset_of(text, &p), message)
+        })?;
+        Ok(plan)
+    }
+
+    /// True when `text` is a plan by its content, whatever the file is called: it is a
+    /// JSON object, which no TOML scenario can be (so a truncated plan still reads as a
+    /// plan, and is refused as one).
+    pub fn looks_like_plan(text: &[u8]) -> bool {
+        let start = text.iter().position(|b| !b.is_ascii_whitespace());
+        start.is_some_and(|i| text[i] == b'{')
+    }
+
+    /// The scenario file this plan was made from, as seen from here: its path as saved
+    /// (relative to where it was made), else that path under the plan file's folder or
+    /// any folder above it, else the built-in scenario of the plan's name.
+    pub fn scenario_source(&self, plan_file: &Path) -> String {
+        if let Some(p) = &self.scenario_path {
+            let saved = Path::new(p);
+            if saved.exists() {
+                return p.clone();
+            }
+            if saved.is_relative() {
+                let dir = plan_file.canonicalize().ok();
+                let found = dir
+                    .iter()
+                    .flat_map(|d| d.ancestors().skip(1))
+                    .map(|d| d.join(saved))
+                    .find(|c| c.exists());
+                if let Some(found) = found {
+                    return found.to_string_lossy().into_owned();
+                }
+            }
+        }
+        self.scenario.clone()
     }
 
     /// Writes the plan as pretty JSON.

@@ -243,6 +243,11 @@ impl Loaded {
             )));
         }
         self.check_variant(&plan.variant)?;
+        // Plans built in code (shrinking, user strategies) get the same checks as loaded
+        // ones, so nothing out of bounds reaches the simulator.
+        plan.validate().map_err(|e| {
+            Error::Usage(format!("invalid plan: {}: {}", e.path.join("."), e.message))
+        })?;
         let started = Instant::now();
         let out = self.run(plan)?;
         let logic = self.logic_for(Self::profile_of(&plan.knobs));
@@ -310,17 +315,65 @@ pub fn run_many_with(
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Vec<SeedResult>, Duration)> {
-    let work: Vec<(&String, u64)> = variants
-        .iter()
-        .flat_map(|v| seeds.iter().map(move |s| (v, *s)))
-        .collect();
+    run_many_lazy(make, variants, &|i| seeds[i], seeds.len(), jobs, progress)
+}
+
+/// Like [`run_many_with`] over `count` seeds given by position (`seed_at(0)` first), so
+/// a range of seeds is never collected up front.
+pub fn run_many_lazy(
+    make: &(dyn Fn() -> Result<Loaded> + Sync),
+    variants: &[String],
+    seed_at: &(dyn Fn(usize) -> u64 + Sync),
+    count: usize,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<SeedResult>, Duration)> {
+    let (results, failed, elapsed) =
+        run_many_partial(make, variants, seed_at, count, jobs, progress)?;
+    match failed.into_iter().next() {
+        Some(f) => Err(f.error),
+        None => Ok((results, elapsed)),
+    }
+}
+
+/// A run that failed for a reason outside the logic under test (a harness failure, a
+/// database gone), reported per seed so the other seeds' results are kept.
+#[derive(Debug)]
+pub struct SeedFailure {
+    /// The variant.
+    pub variant: String,
+    /// The seed.
+    pub seed: u64,
+    /// Why the run failed.
+    pub error: Error,
+}
+
+/// Like [`run_many_lazy`], keeping every seed that ran when some fail: the results of
+/// those that ran, and the failures, each in (variant, seed) order.
+pub fn run_many_partial(
+    make: &(dyn Fn() -> Result<Loaded> + Sync),
+    variants: &[String],
+    seed_at: &(dyn Fn(usize) -> u64 + Sync),
+    count: usize,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<SeedResult>, Vec<SeedFailure>, Duration)> {
+    let total = variants.len().checked_mul(count).ok_or_else(|| {
+        Error::Usage(format!(
+            "{count} seeds x {} variants is too many runs",
+            variants.len()
+        ))
+    })?;
+    let work_at = |i: usize| -> Option<(&String, u64)> {
+        (i < total).then(|| (&variants[i / count], seed_at(i % count)))
+    };
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<SeedResult>>>> =
-        Mutex::new((0..work.len()).map(|_| None).collect());
+        Mutex::new((0..total).map(|_| None).collect());
     let started = Instant::now();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(work.len().max(1)) {
+        for _ in 0..jobs.max(1).min(total.max(1)) {
             scope.spawn(|| {
                 let loaded = match make() {
                     Ok(l) => l,
@@ -332,25 +385,41 @@ pub fn run_many_with(
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((variant, seed)) = work.get(i) else {
+                    let Some((variant, seed)) = work_at(i) else {
                         break;
                     };
-                    let r = loaded.run_seed(variant, *seed);
+                    let r = loaded.run_seed(variant, seed);
                     results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, work.len());
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }
             });
         }
     });
     let elapsed = started.elapsed();
-    let mut out = Vec::with_capacity(work.len());
-    for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    let mut out = Vec::with_capacity(total);
+    let mut failed = Vec::new();
+    for (i, r) in results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .enumerate()
+    {
         match r {
-            Some(r) => out.push(r?),
+            Some(Ok(r)) => out.push(r),
+            // Bad input fails every seed alike: one error, not one per seed.
+            Some(Err(e @ (Error::Input { .. } | Error::Usage(_)))) => return Err(e),
+            Some(Err(error)) => {
+                let (variant, seed) = work_at(i).expect("an index of the work");
+                failed.push(SeedFailure {
+                    variant: variant.clone(),
+                    seed,
+                    error,
+                });
+            }
             None => return Err(Error::Harness("a worker thread stopped early".into())),
         }
     }
-    Ok((out, elapsed))
+    Ok((out, failed, elapsed))
 }
 
 /// Per-invariant tally for one variant.

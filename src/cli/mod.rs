@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
 
+mod outputs;
+mod pg;
 mod replay;
 mod report;
 mod run;
@@ -135,6 +137,12 @@ pub enum Command {
         #[arg(long, default_value_t = 2000)]
         budget: usize,
     },
+    /// PostgreSQL maintenance: `pg cleanup` drops the schemas runs left behind.
+    Pg {
+        /// What to do.
+        #[command(subcommand)]
+        action: PgAction,
+    },
     /// Re-run one seed (or a saved plan) and print its timeline.
     Replay {
         /// A scenario file or name, or a plan JSON file.
@@ -163,6 +171,21 @@ pub enum Command {
         #[arg(long, default_value = "sim")]
         backend: String,
         /// With `--backend postgres`: use the database even if its name lacks `test`.
+        #[arg(long)]
+        allow_any_database: bool,
+    },
+}
+
+/// `faultline pg` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PgAction {
+    /// Drop every schema a faultline run left in the database of DATABASE_URL (after a
+    /// SIGKILL or a crash): those named `fl_...` that carry faultline's marker comment.
+    Cleanup {
+        /// Only list what would be dropped.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use the database even if `test` is not a word of its name.
         #[arg(long)]
         allow_any_database: bool,
     },
@@ -235,12 +258,18 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
                         .into(),
                 ));
             }
-            let seeds: Vec<u64> = match seed {
-                Some(s) => vec![s],
-                None => (1..=seeds).collect(),
+            let seeds = match seed {
+                Some(s) => crate::seeds::Seeds::one(s),
+                None => crate::seeds::Seeds::first_n(seeds)?,
             };
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            if let Some((k, n)) = shard {
+                seeds.shard(k, n)?;
+            }
+            let jobs = jobs_of(jobs)?;
+            outputs::check_writable(&[junit.as_deref(), markdown.as_deref()])?;
+            if !no_shrink && !on_postgres {
+                outputs::check_dir(&out_dir)?;
+            }
             let mut docs = Vec::new();
             for arg in &scenarios {
                 let opts = RunOpts {
@@ -255,12 +284,19 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
                     target: target.clone(),
                     profile: ProfileChoice::from_arg(profile.as_deref()),
                 };
-                docs.push(run(arg, registry, &variant, &seeds, &opts)?);
+                docs.push(run(arg, registry, &variant, seeds, &opts)?);
             }
             if json {
                 println!("{}", to_json(&RunSet::new(docs.clone())));
             }
             write_extras(&docs, junit.as_deref(), markdown.as_deref())?;
+            let failed: usize = docs.iter().map(|d| d.harness_failures.len()).sum();
+            if failed > 0 {
+                return Err(Error::Harness(format!(
+                    "{failed} run(s) could not complete (listed above as HARNESS FAILURE); \
+                     the other seeds' results are reported"
+                )));
+            }
             Ok(docs.iter().all(|d| d.as_expected))
         }
         Command::Replay {
@@ -292,18 +328,31 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             clients,
             jobs,
         } => {
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs_of(jobs)?;
+            // Same bounds as `run`: 0 seeds is a usage error, not a silent 1.
+            crate::seeds::Seeds::first_n(seeds)?;
+            crate::seeds::Seeds::first_n(sweep_seeds)
+                .map_err(|e| Error::Usage(format!("--sweep-seeds: {e}")))?;
+            if let Some(c) = clients
+                .iter()
+                .find(|c| !(1..=crate::limits::MAX_CLIENTS).contains(c))
+            {
+                return Err(Error::Usage(format!(
+                    "--clients {c}: expected 1 to {} (MAX_CLIENTS)",
+                    crate::limits::MAX_CLIENTS
+                )));
+            }
+            outputs::check_dir(&out)?;
             let scenarios = scenario_files(&dir)?;
             let cfg = crate::report::sweep::SweepConfig {
                 clients,
-                seeds: sweep_seeds.max(1),
+                seeds: sweep_seeds,
                 ..Default::default()
             };
             let report = crate::report::publish::measure(
                 registry,
                 &scenarios,
-                seeds.max(1),
+                seeds,
                 cfg,
                 jobs,
                 &progress_bar,
@@ -314,6 +363,13 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             println!("\n{}", crate::report::publish::comparison(&report));
             Ok(true)
         }
+        Command::Pg {
+            action:
+                PgAction::Cleanup {
+                    dry_run,
+                    allow_any_database,
+                },
+        } => pg::cleanup(dry_run, allow_any_database),
         Command::Report {
             action: Some(ReportAction::Merge { files, json, junit }),
             ..
@@ -348,6 +404,17 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             };
             shrink_cmd(&scenario, registry, args)
         }
+    }
+}
+
+/// `--jobs`, or every core; 0 is a usage error rather than a silent 1.
+fn jobs_of(jobs: Option<usize>) -> Result<usize> {
+    match jobs {
+        Some(0) => Err(Error::Usage(
+            "--jobs 0: expected at least one worker thread".into(),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 
@@ -469,6 +536,7 @@ fn write_extras(
 /// ```
 pub fn main_with(registry: Registry) -> std::process::ExitCode {
     use clap::Parser;
+    quiet_on_broken_pipe();
     // Replay lines name the binary that printed them, so a user's own CLI prints its own.
     if let Some(name) = std::env::args_os().next().and_then(|a| {
         std::path::Path::new(&a)
@@ -486,4 +554,23 @@ pub fn main_with(registry: Registry) -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// `faultline list | head -1` closes stdout early; Rust ignores SIGPIPE, so `print!`
+/// panics on the failed write. A reader that has seen enough is not an error: end
+/// quietly with status 0, and leave every other panic to the default hook.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

@@ -28,6 +28,7 @@ pub(super) fn shrink_cmd(arg: &str, registry: &Registry, args: ShrinkArgs<'_>) -
         out,
         budget,
     } = args;
+    super::outputs::check_writable(&[Some(out)])?;
     let loaded = Loaded::load(arg, registry)?.with_profile(profile.clone())?;
     let plan = loaded.plan(variant, seed)?;
     let (result, _) = loaded.execute(&plan)?;
@@ -98,14 +99,14 @@ pub(super) fn replay(
         plan_out,
         timeline,
     } = outputs;
-    let (loaded, plan, shown) = if target.ends_with(".json") {
+    super::outputs::check_writable(&[
+        history.as_deref(),
+        plan_out.as_deref(),
+        timeline.as_deref(),
+    ])?;
+    let (loaded, plan, shown) = if is_plan_file(target) {
         let plan = Plan::load(target.as_ref())?;
-        // The file it was made from, else the built-in scenario of that name.
-        let source = plan
-            .scenario_path
-            .clone()
-            .filter(|p| std::path::Path::new(p).exists())
-            .unwrap_or_else(|| plan.scenario.clone());
+        let source = plan.scenario_source(target.as_ref());
         let loaded = Loaded::load(&source, registry)?.with_target(on)?;
         let shown = target.to_string();
         (loaded, plan, shown)
@@ -148,4 +149,18 @@ pub(super) fn replay(
     let expected = loaded.allowed(&plan.variant, &plan.knobs);
     let as_expected = result.violations().all(|v| expected.contains(&v.invariant));
     Ok(as_expected)
+}
+
+/// A plan is recognised by its content (a JSON object), not its file name, so `plan.JSON`
+/// or a plan without an extension replays as a plan.
+fn is_plan_file(target: &str) -> bool {
+    let path = std::path::Path::new(target);
+    if !path.is_file() {
+        return false;
+    }
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    Plan::looks_like_plan(&head[..n])
 }

@@ -8,6 +8,7 @@ use crate::report::catch_table as table;
 
 /// Merges the `--json` outputs of sharded runs and judges the whole.
 pub(super) fn merge(files: &[PathBuf], json: bool, junit: Option<&Path>) -> Result<bool> {
+    super::outputs::check_writable(&[junit])?;
     let mut docs = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
@@ -20,6 +21,19 @@ pub(super) fn merge(files: &[PathBuf], json: bool, junit: Option<&Path>) -> Resu
             column: e.column().max(1),
             message: format!("expected the output of `faultline run --json`: {e}"),
         })?;
+        if set.format != crate::report::summary::RUN_FORMAT {
+            let offset = crate::plan::json_span::offset_of(&text, &["format".to_string()]);
+            return Err(Error::at_offset(
+                f,
+                &text,
+                offset,
+                format!(
+                    "format {} is not supported; expected the output of `faultline run --json` in format {}",
+                    set.format,
+                    crate::report::summary::RUN_FORMAT
+                ),
+            ));
+        }
         docs.extend(set.runs);
     }
     let merged = crate::report::summary::merge(docs).map_err(Error::Usage)?;
@@ -42,8 +56,8 @@ pub(super) fn catch_table(
 ) -> Result<bool> {
     // A README without markers fails before minutes of measuring, not after.
     table::spliced(readme, "")?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let seeds = seeds.max(1);
+    let jobs = super::jobs_of(jobs)?;
+    crate::seeds::Seeds::first_n(seeds)?;
     let rows = table::measure(registry, &scenario_files(dir)?, seeds, jobs, &progress_bar)?;
     let text = table::render(&rows, seeds);
     table::splice(readme, &text)?;

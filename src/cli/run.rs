@@ -7,8 +7,9 @@ use crate::determinism;
 use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
-use crate::runner::{run_many_with, Loaded, Target, VariantSummary};
+use crate::runner::{run_many_lazy, run_many_partial, Loaded, Target, VariantSummary};
 use crate::scenario::ProfileChoice;
+use crate::seeds::Seeds;
 use crate::system::Registry;
 
 /// Options of `faultline run`.
@@ -27,7 +28,7 @@ pub(super) fn run(
     arg: &str,
     registry: &Registry,
     variant: &str,
-    seeds: &[u64],
+    seeds: Seeds,
     opts: &RunOpts,
 ) -> Result<RunDoc> {
     let (jobs, json) = (opts.jobs, opts.json);
@@ -51,24 +52,31 @@ pub(super) fn run(
         }
     };
     let seeds = match opts.shard {
-        Some((k, n)) => crate::report::summary::shard_seeds(seeds, k, n),
-        None => seeds.to_vec(),
+        Some((k, n)) => seeds.shard(k, n)?,
+        None => seeds,
     };
-    let seeds = seeds.as_slice();
+    let seed_at = |i: usize| seeds.get(i as u64);
     let make = || {
         Loaded::new(loaded.scenario.clone(), registry)?
             .with_target(opts.target.clone())?
             .with_profile(opts.profile.clone())
     };
-    let (results, elapsed) = run_many_with(&make, &variants, seeds, jobs, &progress)?;
+    let (results, failed, elapsed) =
+        run_many_partial(&make, &variants, &seed_at, seeds.len(), jobs, &progress)?;
     let summaries: Vec<VariantSummary> = variants
         .iter()
         .map(|v| VariantSummary::new(&loaded, v, &results))
         .collect();
-    let mut ok = summaries.iter().all(VariantSummary::as_expected);
+    // A shard cannot know whether the whole run catches what the scenario expects: it
+    // fails only on what no shard may see (an unexpected violation), and `report merge`
+    // judges the required ones.
+    let mut ok = match opts.shard {
+        None => summaries.iter().all(VariantSummary::as_expected),
+        Some(_) => summaries.iter().all(nothing_unexpected),
+    };
     let mut divergences = Vec::new();
     if opts.check_determinism {
-        let (again, _) = run_many_with(&make, &variants, seeds, jobs, &|_, _| {})?;
+        let (again, _) = run_many_lazy(&make, &variants, &seed_at, seeds.len(), jobs, &|_, _| {})?;
         for (a, b) in results.iter().zip(&again) {
             if a.history_hash != b.history_hash {
                 let plan = loaded.plan(&a.variant, a.seed)?;
@@ -120,6 +128,16 @@ pub(super) fn run(
         }
     }
     doc.shrunk = shrunk;
+    // The seeds that ran keep their results; each that could not run is named, and the
+    // command ends as a harness failure (exit 2) after the report.
+    for f in &failed {
+        let line = format!("variant {} seed {}: {}", f.variant, f.seed, f.error);
+        if !json {
+            println!("\nHARNESS FAILURE {line}");
+        }
+        doc.harness_failures.push(line);
+    }
+    doc.as_expected &= failed.is_empty();
     Ok(doc)
 }
 
@@ -160,3 +178,10 @@ fn shrink_first_failures(
 
 /// Runs a shrink spends at most when `faultline run` shrinks a failure.
 const SHRINK_BUDGET: usize = 1000;
+
+/// True when no invariant of `s` was violated where its seed's expectations forbid it.
+fn nothing_unexpected(s: &VariantSummary) -> bool {
+    s.invariants
+        .iter()
+        .all(|t| t.unexpected == 0 && (t.expected || t.violated == t.tolerated))
+}

@@ -31,6 +31,7 @@ pub mod schema;
 pub mod sql;
 pub mod target;
 pub mod testing;
+mod watchdog;
 pub mod world;
 
 pub use backend::{LocalAuth, PgBackend};

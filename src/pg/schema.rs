@@ -1,8 +1,15 @@
 //! The schema a run owns: created fresh, loaded from the repository's SQL files, and
 //! dropped afterwards whatever happens: on success, on failure, on a panic (the guard's
-//! `Drop`) and on Ctrl-C (a handler that drops every live schema before exiting).
+//! `Drop`) and on Ctrl-C or SIGTERM (a handler that drops every live schema before
+//! exiting).
+//!
+//! The handler and schema creation cannot race: a name is registered in the live set
+//! (under the lock the handler takes) before `create schema` is sent, registration is
+//! refused once shutdown has begun, and the handler waits for creations in flight before
+//! it drops what the set holds, with `drop schema if exists` for names whose creation
+//! failed.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
@@ -13,10 +20,25 @@ use super::files::SqlFile;
 use super::sql::{Catalog, PrimaryKey};
 use crate::error::{line_col, Error, Result};
 
-/// Schemas created by this process and not yet dropped, for the Ctrl-C handler.
-static LIVE: Mutex<Vec<(PgConnectOptions, String)>> = Mutex::new(Vec::new());
+/// Schemas created by this process and not yet dropped, for the signal handler.
+static LIVE: Mutex<Live> = Mutex::new(Live {
+    shutting_down: false,
+    schemas: Vec::new(),
+});
+/// `create schema` statements sent and not yet answered.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static HANDLER: Once = Once::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The comment every schema faultline creates carries, so `faultline pg cleanup` drops
+/// only schemas that are provably faultline's, never a user's that matches the pattern.
+pub const MARKER: &str = "faultline run schema: safe to drop";
+
+/// The live set and whether a signal has begun shutting the process down.
+struct Live {
+    shutting_down: bool,
+    schemas: Vec<(PgConnectOptions, String)>,
+}
 
 /// A schema created for one run.
 pub struct RunSchema {
@@ -57,14 +79,29 @@ impl RunSchema {
         files: &[SqlFile],
     ) -> Result<Self> {
         install_interrupt_handler();
+        {
+            let mut live = lock_live();
+            if live.shutting_down {
+                return Err(Error::Harness(format!(
+                    "not creating schema {name}: the process is shutting down"
+                )));
+            }
+            // Registered before it exists, so a signal arriving mid-creation still drops it.
+            live.schemas.push((options.clone(), name.to_string()));
+            IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        }
         let quoted = format!("\"{name}\"");
-        sqlx::raw_sql(&format!(
-            "create schema {quoted}; set search_path to {quoted}"
+        let created = sqlx::raw_sql(&format!(
+            "create schema {quoted}; comment on schema {quoted} is '{MARKER}'; \
+             set search_path to {quoted}"
         ))
         .execute(&mut *conn)
-        .await
-        .map_err(|e| Error::Harness(format!("creating schema {name}: {e}")))?;
-        lock_live().push((options.clone(), name.to_string()));
+        .await;
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        if let Err(e) = created {
+            lock_live().schemas.retain(|(_, n)| n != name);
+            return Err(Error::Harness(format!("creating schema {name}: {e}")));
+        }
         let mut schema = RunSchema {
             name: name.to_string(),
             catalog: Catalog::default(),
@@ -101,13 +138,16 @@ impl RunSchema {
         }
         match drop_schema(conn, &self.name).await {
             Ok(()) => self.forget(),
-            Err(e) => eprintln!("faultline: could not drop schema {}: {e}", self.name),
+            Err(e) => eprintln!(
+                "faultline: could not drop schema {}: {e} (`faultline pg cleanup` drops it later)",
+                self.name
+            ),
         }
     }
 
     fn forget(&mut self) {
         self.dropped = true;
-        lock_live().retain(|(_, n)| n != &self.name);
+        lock_live().schemas.retain(|(_, n)| n != &self.name);
     }
 }
 
@@ -123,15 +163,15 @@ impl Drop for RunSchema {
         let done = std::thread::spawn(move || drop_blocking(&options, &name)).join();
         if !matches!(done, Ok(true)) {
             eprintln!(
-                "faultline: schema {} may be left behind; drop it with `drop schema {} cascade`",
-                self.name, self.name
+                "faultline: schema {} may be left behind; `faultline pg cleanup` drops it",
+                self.name
             );
         }
         self.forget();
     }
 }
 
-fn lock_live() -> std::sync::MutexGuard<'static, Vec<(PgConnectOptions, String)>> {
+fn lock_live() -> std::sync::MutexGuard<'static, Live> {
     LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -162,8 +202,9 @@ fn drop_blocking(options: &PgConnectOptions, name: &str) -> bool {
     })
 }
 
-/// On the first Ctrl-C, drops every live schema and exits with 130, as a shell expects of
-/// an interrupted program.
+/// On the first Ctrl-C or SIGTERM, stops new schemas from being created, waits for the
+/// creations in flight, drops every live schema and exits with 128 + the signal number
+/// (130 for SIGINT, 143 for SIGTERM), as a shell expects of an interrupted program.
 fn install_interrupt_handler() {
     HANDLER.call_once(|| {
         std::thread::spawn(|| {
@@ -173,10 +214,18 @@ fn install_interrupt_handler() {
             else {
                 return;
             };
-            if rt.block_on(tokio::signal::ctrl_c()).is_err() {
+            let Some(code) = rt.block_on(next_signal()) else {
                 return;
+            };
+            lock_live().shutting_down = true;
+            // A creation in flight registered its name already; wait until its statement
+            // is answered so the drop below does not run before the create commits.
+            let waited = std::time::Instant::now();
+            while IN_FLIGHT.load(Ordering::SeqCst) > 0 && waited.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(10));
             }
-            let live = std::mem::take(&mut *lock_live());
+            let live = std::mem::take(&mut lock_live().schemas);
             for (options, name) in &live {
                 let gone = drop_blocking(options, name);
                 eprintln!(
@@ -188,9 +237,57 @@ fn install_interrupt_handler() {
                     }
                 );
             }
-            std::process::exit(130);
+            std::process::exit(code);
         });
     });
+}
+
+/// Waits for SIGINT or SIGTERM; the exit code the process should end with.
+async fn next_signal() -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt()).ok()?;
+        let mut term = signal(SignalKind::terminate()).ok()?;
+        tokio::select! {
+            biased;
+            _ = int.recv() => Some(130),
+            _ = term.recv() => Some(143),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.ok().map(|_| 130)
+    }
+}
+
+/// Every schema in the database that faultline made: named `fl_...` and carrying
+/// [`MARKER`] as its comment. Schemas that only match the name are left alone.
+pub async fn marked_schemas(conn: &mut PgConnection) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "select n.nspname::text from pg_namespace n \
+         where n.nspname like 'fl\\_%' and obj_description(n.oid, 'pg_namespace') = $1 \
+         order by 1",
+    )
+    .bind(MARKER)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| Error::Harness(format!("listing faultline schemas: {e}")))?;
+    Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+}
+
+/// Drops every schema [`marked_schemas`] finds (only lists them with `dry_run`), and
+/// returns their names.
+pub async fn cleanup(conn: &mut PgConnection, dry_run: bool) -> Result<Vec<String>> {
+    let names = marked_schemas(conn).await?;
+    if !dry_run {
+        for name in &names {
+            drop_schema(conn, name)
+                .await
+                .map_err(|e| Error::Harness(format!("dropping schema {name}: {e}")))?;
+        }
+    }
+    Ok(names)
 }
 
 /// Names the SQL file and the line PostgreSQL complained about.

@@ -56,14 +56,16 @@ impl PgTarget {
             ))
         })?;
         let db = options.get_database().unwrap_or_default().to_string();
-        if !allow_any_database && !db.contains("test") {
+        if !allow_any_database && !names_a_test_database(&db) {
             let shown = if db.is_empty() {
                 "(none)".to_string()
             } else {
                 db
             };
             return Err(Error::Usage(format!(
-                "refusing to run on database `{shown}`: its name does not contain `test`. \
+                "refusing to run on database `{shown}`: `test` is not a word of its name \
+                 (expected `test`, `test_x`, `x_test` or `x_test_y`, `_` or `-` separated; \
+                 `latest_orders` or `contest` do not count). \
                  faultline creates and drops schemas in the database it is given, so it only \
                  touches databases named for testing. Point {DATABASE_URL} at one, or pass \
                  --allow-any-database if you mean it"
@@ -98,6 +100,13 @@ impl PgTarget {
     }
 }
 
+/// True when `test` is a whole word of the database name, words being separated by `_`
+/// or `-`: a name that merely contains the letters (`latest_orders`, `contest`) is
+/// someone's real data as far as faultline can tell.
+pub fn names_a_test_database(db: &str) -> bool {
+    db.split(['_', '-']).any(|w| w.eq_ignore_ascii_case("test"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +123,40 @@ mod tests {
         assert!(PgTarget::parse("postgres://u@localhost/prod", true).is_ok());
         let ok = PgTarget::parse("postgres://u@localhost/app_test", false).unwrap();
         assert_eq!(ok.database(), "app_test");
+    }
+
+    #[test]
+    fn the_guard_matches_test_as_a_word_only() {
+        for ok in [
+            "test",
+            "test_x",
+            "x_test",
+            "x_test_y",
+            "x-test",
+            "test-y",
+            "faultline_test",
+        ] {
+            assert!(names_a_test_database(ok), "{ok} should pass");
+        }
+        for bad in [
+            "latest_orders",
+            "contest",
+            "testing",
+            "attest_db",
+            "tests",
+            "",
+        ] {
+            assert!(!names_a_test_database(bad), "{bad} should be refused");
+        }
+        let Err(err) = PgTarget::parse("postgres://u@localhost/latest_orders", false) else {
+            panic!("latest_orders must be refused");
+        };
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`latest_orders`") && msg.contains("not a word"),
+            "{msg}"
+        );
+        assert!(PgTarget::parse("postgres://u@localhost/latest_orders", true).is_ok());
     }
 
     #[test]

@@ -51,18 +51,31 @@ pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) ->
         .build()
         .map_err(|e| Error::Harness(format!("starting a runtime: {e}")))?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async {
+    let out = local.block_on(&rt, async {
         let options = target.options.clone().application_name("faultline-admin");
         let mut admin = PgConnection::connect_with(&options)
             .await
             .map_err(|e| Error::Usage(format!("cannot connect to {}: {e}", target.url)))?;
         let name = run_name(logic.name(), &plan.variant, plan.seed);
         let mut schema = RunSchema::create(&mut admin, &options, &name, &sql_files).await?;
-        let out = drive(plan, logic, target, &schema, &mut admin).await;
+        let timeout = Duration::from_millis(plan.network.timeout_ms.max(100));
+        // A server that dies mid-run would otherwise only show at the end of the run's
+        // phases, as every client times out; the watchdog reports it within one client
+        // timeout (plus its own ping's).
+        let out = tokio::select! {
+            biased;
+            out = drive(plan, logic, target, &schema, &mut admin) => out,
+            dead = super::watchdog::server_gone(&options, timeout) => Err(dead),
+        };
         schema.drop_with(&mut admin).await;
         let _ = admin.close().await;
         out
-    })
+    });
+    // Client tasks the watchdog cut short still hold pooled connections, whose drop
+    // needs the runtime: drop them inside it.
+    let _inside = rt.enter();
+    drop(local);
+    out
 }
 
 /// One client's two links: its pool's proxy to the server and its link to auth.
@@ -216,7 +229,10 @@ async fn drive(
     };
     let all_done = || done.get() == handles.len();
     let until = |ms: u64| start + Duration::from_millis(ms);
-    let deadline_ms = plan.phases.safety_ms + plan.phases.liveness_ms;
+    let deadline_ms = plan
+        .phases
+        .safety_ms
+        .saturating_add(plan.phases.liveness_ms);
 
     for event in plan
         .faults

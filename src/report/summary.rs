@@ -42,6 +42,10 @@ pub struct RunDoc {
     /// Determinism check failures, if it ran.
     #[serde(default)]
     pub nondeterministic: Vec<String>,
+    /// Runs that could not complete (a harness failure, a database gone), one line each
+    /// naming the variant and seed; the other seeds' results are still counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harness_failures: Vec<String>,
 }
 
 /// A failing seed with its verdict.
@@ -104,14 +108,27 @@ impl RunDoc {
             failures,
             shrunk: Vec::new(),
             nondeterministic: Vec::new(),
+            harness_failures: Vec::new(),
         }
     }
 }
 
 /// Merges shard documents: per scenario, seeds and violation counts add up, the earliest
 /// failing seed wins, and expectations are judged on the whole.
+///
+/// Refuses an empty merge, a shard given twice (or a whole run merged with a shard of
+/// it, or shards of different splits), and counts no run can produce: more violating
+/// seeds than seeds, or totals that overflow.
 pub fn merge(docs: Vec<RunDoc>) -> Result<Vec<RunDoc>, String> {
+    if docs.is_empty() {
+        return Err(
+            "nothing to merge: the files hold no runs; expected the output of \
+                    `faultline run --json` with at least one run"
+                .into(),
+        );
+    }
     let mut by_scenario: BTreeMap<String, RunDoc> = BTreeMap::new();
+    let mut shards: BTreeMap<String, Vec<Option<(usize, usize)>>> = BTreeMap::new();
     for doc in docs {
         if doc.format != RUN_FORMAT {
             return Err(format!(
@@ -119,37 +136,95 @@ pub fn merge(docs: Vec<RunDoc>) -> Result<Vec<RunDoc>, String> {
                 doc.scenario, doc.format
             ));
         }
+        check_counts(&doc)?;
+        let shard = doc.shard.as_deref().map(parse_shard).transpose()?;
+        let seen = shards.entry(doc.scenario.clone()).or_default();
+        if let Some(clash) = seen.iter().find(|s| overlaps(**s, shard)) {
+            let name = |s: Option<(usize, usize)>| {
+                s.map_or("the whole run".to_string(), |(k, n)| {
+                    format!("shard {k}/{n}")
+                })
+            };
+            return Err(format!(
+                "{}: {} overlaps {} given earlier; expected each shard once, all of one split",
+                doc.scenario,
+                name(shard),
+                name(*clash)
+            ));
+        }
+        seen.push(shard);
         match by_scenario.get_mut(&doc.scenario) {
             None => {
                 by_scenario.insert(doc.scenario.clone(), RunDoc { shard: None, ..doc });
             }
-            Some(acc) => absorb(acc, doc),
+            Some(acc) => absorb(acc, doc)?,
         }
     }
     Ok(by_scenario
         .into_values()
         .map(|mut d| {
-            d.as_expected =
-                d.variants.iter().all(VariantSummary::as_expected) && d.nondeterministic.is_empty();
+            d.as_expected = d.variants.iter().all(VariantSummary::as_expected)
+                && d.nondeterministic.is_empty()
+                && d.harness_failures.is_empty();
             d
         })
         .collect())
 }
 
-fn absorb(acc: &mut RunDoc, doc: RunDoc) {
+/// Two shards overlap unless they are different shards of the same split.
+fn overlaps(a: Option<(usize, usize)>, b: Option<(usize, usize)>) -> bool {
+    match (a, b) {
+        (Some((ka, na)), Some((kb, nb))) => na != nb || ka == kb,
+        _ => true,
+    }
+}
+
+/// Refuses counts no run can produce.
+fn check_counts(doc: &RunDoc) -> Result<(), String> {
+    for v in &doc.variants {
+        for t in &v.invariants {
+            let most = t.violated.max(t.tolerated).max(t.unexpected);
+            if most > v.seeds || t.tolerated > t.violated || t.unexpected > t.violated {
+                return Err(format!(
+                    "{} {}: {} counts {} violating seeds of {} run; expected at most as many \
+                     as seeds run",
+                    doc.scenario, v.variant, t.invariant, most, v.seeds
+                ));
+            }
+        }
+        if v.unfinished > v.seeds {
+            return Err(format!(
+                "{} {}: {} unfinished seeds of {} run; expected at most as many as seeds run",
+                doc.scenario, v.variant, v.unfinished, v.seeds
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn overflow(doc: &RunDoc) -> String {
+    format!(
+        "{}: the merged seed counts overflow; expected the counts of real runs",
+        doc.scenario
+    )
+}
+
+fn absorb(acc: &mut RunDoc, doc: RunDoc) -> Result<(), String> {
+    let too_big = overflow(&doc);
     acc.wall_ms = acc.wall_ms.max(doc.wall_ms);
     for v in doc.variants {
         match acc.variants.iter_mut().find(|a| a.variant == v.variant) {
             None => acc.variants.push(v),
             Some(a) => {
-                a.seeds += v.seeds;
-                a.unfinished += v.unfinished;
-                a.sim_ms += v.sim_ms;
-                a.wall_us += v.wall_us;
+                let add = |x: usize, y: usize| x.checked_add(y).ok_or_else(|| too_big.clone());
+                a.seeds = add(a.seeds, v.seeds)?;
+                a.unfinished = add(a.unfinished, v.unfinished)?;
+                a.sim_ms = a.sim_ms.saturating_add(v.sim_ms);
+                a.wall_us = a.wall_us.saturating_add(v.wall_us);
                 for t in v.invariants {
                     match a.invariants.iter_mut().find(|x| x.invariant == t.invariant) {
                         None => a.invariants.push(t),
-                        Some(x) => add_tally(x, &t),
+                        Some(x) => add_tally(x, &t).ok_or_else(|| too_big.clone())?,
                     }
                 }
             }
@@ -170,16 +245,19 @@ fn absorb(acc: &mut RunDoc, doc: RunDoc) {
         .sort_by(|a, b| (&a.variant, a.seed).cmp(&(&b.variant, b.seed)));
     acc.shrunk.extend(doc.shrunk);
     acc.nondeterministic.extend(doc.nondeterministic);
+    acc.harness_failures.extend(doc.harness_failures);
+    Ok(())
 }
 
-fn add_tally(x: &mut InvariantTally, t: &InvariantTally) {
-    x.violated += t.violated;
-    x.tolerated += t.tolerated;
-    x.unexpected += t.unexpected;
+fn add_tally(x: &mut InvariantTally, t: &InvariantTally) -> Option<()> {
+    x.violated = x.violated.checked_add(t.violated)?;
+    x.tolerated = x.tolerated.checked_add(t.tolerated)?;
+    x.unexpected = x.unexpected.checked_add(t.unexpected)?;
     x.first_seed = match (x.first_seed, t.first_seed) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
+    Some(())
 }
 
 /// Which seeds shard `k` of `n` (1-based) runs: every `n`th seed starting at the `k`th.

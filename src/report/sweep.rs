@@ -146,7 +146,10 @@ pub fn run(
         for s in chunk {
             let s = match s {
                 Some(Ok(s)) => s,
-                Some(Err(e)) => return Err(Error::Harness(format!("sweep run failed: {e}"))),
+                Some(Err(e)) => {
+                    let e = format!("{e}");
+                    return Err(Error::during("sweep run failed", e.into()));
+                }
                 None => return Err(Error::Harness("a sweep worker stopped early".into())),
             };
             acc.0 += s.attempts as f64;

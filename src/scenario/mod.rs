@@ -4,6 +4,8 @@
 //! Parsing is strict: an unknown key or a malformed value is an [`Error::Input`] naming
 //! the file, line and column, so a typo never silently turns a fault off.
 
+mod bounds;
+mod locate;
 pub mod profile;
 mod span;
 
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use locate::span_of;
 pub use profile::{ProfileChoice, ProfileSpec};
 pub use span::Span;
 
@@ -269,10 +272,12 @@ pub struct Scenario {
 impl Scenario {
     /// Reads and parses `path` (no logic-specific validation yet).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
+        let text =
+            String::from_utf8(bytes).map_err(|e| utf8_error(path, e.as_bytes(), e.utf8_error()))?;
         Self::parse(path, text)
     }
 
@@ -288,8 +293,8 @@ impl Scenario {
         s.check_spans()?;
         for name in s.file.profiles.keys() {
             if name == profile::BASE || name == profile::ALL {
-                return Err(s.error_near(
-                    &format!("[profiles.{name}"),
+                return Err(s.error_at(
+                    &["profiles", name],
                     format!("`{name}` is a reserved profile name; pick another"),
                 ));
             }
@@ -311,71 +316,29 @@ impl Scenario {
     /// input error pointing at that key.
     pub fn check_workload(&self, checks: &[(&str, bool)]) -> Result<()> {
         match checks.iter().find(|(_, ok)| !ok) {
-            Some((key, _)) => Err(self.error_near(
-                key,
+            Some((key, _)) => Err(self.error_at(
+                &["workload", key],
                 format!("`workload.{key}`: expected an ordered range within its limits"),
             )),
             None => Ok(()),
         }
     }
+}
 
-    /// An input error pointing at the first occurrence of `needle` in the file (or its top).
-    pub fn error_near(&self, needle: &str, message: String) -> Error {
-        let offset = self.text.find(needle).unwrap_or(0);
-        Error::at_offset(&self.path, &self.text, offset, message)
-    }
-
-    fn check_spans(&self) -> Result<()> {
-        let f = &self.file;
-        let spans = [
-            ("latency_ms", f.network.latency_ms),
-            ("timeout_ms", f.network.timeout_ms),
-            ("access_ttl_ms", f.auth.access_ttl_ms),
-            ("partitions", f.faults.partitions),
-            ("oneway_partitions", f.faults.oneway_partitions),
-            ("partition_ms", f.faults.partition_ms),
-            ("holds", f.faults.holds),
-            ("hold_ms", f.faults.hold_ms),
-            ("latency_spikes", f.faults.latency_spikes),
-            ("spike_latency_ms", f.faults.spike_latency_ms),
-            ("spike_ms", f.faults.spike_ms),
-            ("revocations", f.faults.revocations),
-            ("disconnections", f.faults.disconnections),
-            ("disconnection_ms", f.faults.disconnection_ms),
-            ("outages", f.faults.outages),
-            ("outage_ms", f.faults.outage_ms),
-            ("replica_partitions", f.faults.replica_partitions),
-            ("replica_partition_ms", f.faults.replica_partition_ms),
-            ("replica_lag_spikes", f.faults.replica_lag_spikes),
-            ("replica_spike_lag_ms", f.faults.replica_spike_lag_ms),
-            ("replica_spike_ms", f.faults.replica_spike_ms),
-            ("offline", f.faults.offline),
-            ("offline_ms", f.faults.offline_ms),
-            ("crashes", f.faults.crashes),
-            ("crash_ms", f.faults.crash_ms),
-            ("skews", f.faults.skews),
-            ("skew_ms", f.faults.skew_ms),
-            ("lag_ms", f.replicas.lag_ms),
-        ];
-        for (key, span) in spans {
-            if !span.is_ordered() {
-                return Err(self.error_near(
-                    key,
-                    format!("`{key}`: expected [low, high] with low <= high"),
-                ));
-            }
-        }
-        if !(0.0..=1.0).contains(&f.faults.outage_drop) {
-            return Err(self.error_near(
-                "outage_drop",
-                "`outage_drop`: expected a chance between 0 and 1".into(),
-            ));
-        }
-        if f.network.tick_ms == 0 {
-            return Err(self.error_near("tick_ms", "`tick_ms`: expected at least 1".into()));
-        }
-        Ok(())
-    }
+/// An input error at the first byte that is not UTF-8.
+fn utf8_error(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Error {
+    let good = e.valid_up_to();
+    // The prefix before the bad byte is valid UTF-8 by definition.
+    let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or_default();
+    Error::at_offset(
+        path,
+        prefix,
+        good,
+        format!(
+            "invalid UTF-8 (byte 0x{:02x}); expected a UTF-8 text file",
+            bytes.get(good).copied().unwrap_or(0)
+        ),
+    )
 }
 
 /// Converts a TOML error into an [`Error::Input`] at its span.
@@ -397,12 +360,27 @@ pub fn parse_workload<T: serde::de::DeserializeOwned + Default>(scenario: &Scena
     let Some(name) = &scenario.profile else {
         return Ok(outer.workload.unwrap_or_default());
     };
-    // The text has no merged table to point into, so errors point at the profile.
+    // The merged table has no text to point into, so the profile's key at fault is found
+    // by parsing its keys one at a time (the header when no single key fails alone).
     toml::Value::Table(scenario.file.workload.clone())
         .try_into()
         .map_err(|e: toml::de::Error| {
-            scenario.error_near(
-                &format!("[profiles.{name}"),
+            let alone_fails = |(k, v): &(&String, &toml::Value)| {
+                let mut one = toml::Table::new();
+                one.insert(k.to_string(), (*v).clone());
+                toml::Value::Table(one).try_into::<T>().is_err()
+            };
+            let culprit = scenario
+                .file
+                .profiles
+                .get(name)
+                .and_then(|p| p.workload.iter().find(alone_fails));
+            let mut path = vec!["profiles", name.as_str(), "workload"];
+            if let Some((k, _)) = culprit {
+                path.push(k.as_str());
+            }
+            scenario.error_at(
+                &path,
                 format!("profile `{name}` workload: {}", e.message().trim()),
             )
         })

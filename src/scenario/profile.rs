@@ -100,8 +100,8 @@ impl Scenario {
             format!("one of: {}", self.profile_names().join(", "))
         };
         // Point at the first profile the file declares (its top when it declares none).
-        Err(self.error_near(
-            "[profiles.",
+        Err(self.error_at(
+            &["profiles"],
             format!("unknown profile `{name}`; expected {expected}"),
         ))
     }
@@ -112,18 +112,35 @@ impl Scenario {
             return Ok(self.clone());
         }
         let Some(spec) = self.file.profiles.get(name) else {
-            return Err(self.error_near(name, format!("no profile `{name}`")));
+            return Err(self.error_at(&["profiles"], format!("no profile `{name}`")));
         };
-        let header = format!("[profiles.{name}");
-        let bad = |part: &str, e: toml::de::Error| {
-            self.error_near(
-                &header,
+        // The merged table has no text to point into, so the key at fault is found by
+        // merging the profile's keys one at a time.
+        let bad = |part: &str,
+                   over: &toml::Table,
+                   e: toml::de::Error,
+                   alone: &dyn Fn(&toml::Table) -> bool| {
+            let culprit = over.iter().find(|(k, v)| {
+                let mut one = toml::Table::new();
+                one.insert(k.to_string(), (*v).clone());
+                !alone(&one)
+            });
+            let mut path = vec!["profiles", name, part];
+            if let Some((k, _)) = culprit {
+                path.push(k.as_str());
+            }
+            self.error_at(
+                &path,
                 format!("profile `{name}` {part}: {}", e.message().trim()),
             )
         };
+        let faults_ok = |t: &toml::Table| merged(&self.file.faults, t).is_ok();
+        let auth_ok = |t: &toml::Table| merged(&self.file.auth, t).is_ok();
         let mut s = self.clone();
-        s.file.faults = merged(&self.file.faults, &spec.faults).map_err(|e| bad("faults", e))?;
-        s.file.auth = merged(&self.file.auth, &spec.auth).map_err(|e| bad("auth", e))?;
+        s.file.faults = merged(&self.file.faults, &spec.faults)
+            .map_err(|e| bad("faults", &spec.faults, e, &faults_ok))?;
+        s.file.auth = merged(&self.file.auth, &spec.auth)
+            .map_err(|e| bad("auth", &spec.auth, e, &auth_ok))?;
         s.file.workload.extend(spec.workload.clone());
         s.profile = Some(name.to_string());
         s.check_spans()?;

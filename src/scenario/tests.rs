@@ -62,7 +62,8 @@ fn a_profile_overrides_only_the_keys_it_names() {
 fn a_typo_inside_a_profile_names_the_profile() {
     let err = parse(&format!("{PROFILED}parttions = 1\n")).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("scenarios/bad.toml:6:1:"), "{msg}");
+    // The key itself, inside `[profiles.calm.faults]`, not the profile's header.
+    assert!(msg.starts_with("scenarios/bad.toml:10:1:"), "{msg}");
     assert!(msg.contains("profile `calm` faults"), "{msg}");
     assert!(msg.contains("parttions"), "{msg}");
 }

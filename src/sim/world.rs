@@ -57,11 +57,18 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     let history = Rc::new(RefCell::new(History::default()));
 
     let tick = Duration::from_millis(plan.network.tick_ms);
-    let deadline_ms = plan.phases.safety_ms + plan.phases.liveness_ms;
+    // Validated plans keep these far from overflow; saturating keeps a plan built in
+    // code that skipped validation from wrapping into a run that ends at once.
+    let deadline_ms = plan
+        .phases
+        .safety_ms
+        .saturating_add(plan.phases.liveness_ms);
     let mut sim = turmoil::Builder::new()
         .tick_duration(tick)
         // The harness enforces the deadline itself so a stuck client is a finding, not a crash.
-        .simulation_duration(Duration::from_millis(deadline_ms * 2 + 1000))
+        .simulation_duration(Duration::from_millis(
+            deadline_ms.saturating_mul(2).saturating_add(1000),
+        ))
         .min_message_latency(Duration::from_millis(plan.network.latency_min_ms))
         .max_message_latency(Duration::from_millis(plan.network.latency_max_ms))
         .rng_seed(root.fork("turmoil").next_u64())
@@ -176,7 +183,7 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
                 break;
             }
             Ok(false) => {}
-            Err(e) => return Err(Error::Harness(format!("simulation failed: {e}"))),
+            Err(e) => return Err(Error::during("simulation failed", e)),
         }
     }
     let sim_ms = sim.elapsed().as_millis() as u64;

@@ -124,8 +124,8 @@ impl Registry {
     pub fn build(&self, scenario: &Scenario) -> Result<Box<dyn System>> {
         let logic = &scenario.file.logic;
         let Some(factory) = self.systems.get(logic) else {
-            return Err(scenario.error_near(
-                &format!("\"{logic}\""),
+            return Err(scenario.error_at(
+                &["logic"],
                 format!(
                     "unknown logic `{logic}`; this binary knows: {}",
                     if self.systems.is_empty() {
@@ -166,8 +166,8 @@ pub fn validate(scenario: &Scenario, system: &dyn System) -> Result<()> {
     };
     for v in f.variants.iter().chain(expects().map(|(v, _)| v)) {
         if !variants.contains(v) {
-            return Err(scenario.error_near(
-                v,
+            return Err(scenario.error_at(
+                &scenario.path_naming(v),
                 format!(
                     "unknown variant `{v}`; expected one of: {}",
                     variants.join(", ")
@@ -182,8 +182,8 @@ pub fn validate(scenario: &Scenario, system: &dyn System) -> Result<()> {
         .chain(expects().flat_map(|(_, e)| e.violates.iter().chain(e.may_violate.iter())))
     {
         if !all_invariants.contains(i) {
-            return Err(scenario.error_near(
-                i,
+            return Err(scenario.error_at(
+                &scenario.path_naming(i),
                 format!(
                     "unknown invariant `{i}`; expected one of: {}",
                     all_invariants.join(", ")
@@ -191,8 +191,8 @@ pub fn validate(scenario: &Scenario, system: &dyn System) -> Result<()> {
             ));
         }
         if !invariants.contains(i) {
-            return Err(scenario.error_near(
-                i,
+            return Err(scenario.error_at(
+                &scenario.path_naming(i),
                 format!("invariant `{i}` is expected but not checked; add it to `invariants`"),
             ));
         }
@@ -248,7 +248,11 @@ mod tests {
     fn an_unknown_logic_names_the_line_and_what_is_registered() {
         let text = "name = \"x\"\ndescription = \"d\"\nlogic = \"beta\"\n";
         let scenario = Scenario::parse("x.toml".as_ref(), text.to_string()).unwrap();
-        let err = registry().build(&scenario).err().expect("refused").to_string();
+        let err = registry()
+            .build(&scenario)
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(err.starts_with("x.toml:3:"), "{err}");
         assert!(err.contains("`beta`") && err.contains("alpha"), "{err}");
     }

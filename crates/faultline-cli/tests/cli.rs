@@ -32,7 +32,7 @@ fn unknown_logic_and_invariant_are_exit_2() {
     );
     let (code, _, err) = faultline(&["list", "--dir", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("a.toml:3:9: unknown logic `nope`"), "{err}");
+    assert!(err.contains("a.toml:3:1: unknown logic `nope`"), "{err}");
     let path2 = write(&dir, "b.toml", "name = \"x\"\ndescription = \"d\"\nlogic = \"business_cards\"\n[expect.naive]\nviolates = [\"no_such\"]\n");
     let (code, _, err) = faultline(&["run", &path2, "--seeds", "1"]);
     assert_eq!(code, 2);
@@ -154,10 +154,18 @@ fn postgres_backend_refuses_a_database_not_named_for_tests_and_says_why() {
     let (code, _, err) = faultline_env(&args, &url);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("`production`") && err.contains("does not contain `test`"),
+        err.contains("`production`") && err.contains("`test` is not a word of its name"),
         "{err}"
     );
     assert!(err.contains("--allow-any-database"), "{err}");
+    // Containing the letters is not enough.
+    let url = [(
+        "DATABASE_URL",
+        "postgres://postgres@127.0.0.1:9/latest_orders",
+    )];
+    let (code, _, err) = faultline_env(&args, &url);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`latest_orders`"), "{err}");
 
     let (code, _, err) = faultline_env(&args, &[]);
     assert_eq!(code, 2, "{err}");

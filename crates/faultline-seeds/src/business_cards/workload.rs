@@ -83,8 +83,8 @@ impl CardsWorkload {
         ];
         scenario.check_workload(&ranges)?;
         if self.names.is_empty() || self.names.iter().any(|n| slugify(n).is_empty()) {
-            return Err(scenario.error_near(
-                "names",
+            return Err(scenario.error_at(
+                &["workload", "names"],
                 "`workload.names`: expected names with at least one letter or digit".into(),
             ));
         }

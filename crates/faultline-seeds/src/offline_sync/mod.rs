@@ -132,8 +132,8 @@ impl OfflineSync {
         workload.validate(scenario)?;
         let phases = &scenario.file.phases;
         if workload.settle_ms >= phases.liveness_ms {
-            return Err(scenario.error_near(
-                "settle_ms",
+            return Err(scenario.error_at(
+                &["workload", "settle_ms"],
                 format!(
                     "`workload.settle_ms` ({}) must be shorter than `phases.liveness_ms` ({})",
                     workload.settle_ms, phases.liveness_ms
