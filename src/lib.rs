@@ -45,6 +45,7 @@ pub mod endpoint;
 pub mod error;
 pub mod harness;
 pub mod history;
+pub mod linear;
 pub mod logic;
 pub mod pg;
 pub mod plan;

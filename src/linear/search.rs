@@ -1,0 +1,298 @@
+//! The search for one key: Wing and Gong's backtracking over the history's call and return
+//! events, with Lowe's cache of (linearised set, state) configurations already explored.
+//!
+//! The events sit in a doubly-linked list in time order. Linearising an operation lifts its
+//! call and return out of the list; backtracking puts them back exactly where they were,
+//! which a doubly-linked list allows in O(1) because a removed node keeps its neighbours.
+//! Reaching a return whose operation is not yet linearised means the current order cannot
+//! be extended, so the search backtracks. The stack is a `Vec`, never the call stack.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use super::model::{Interner, Step};
+use super::{Action, Op, Status, Value};
+
+const NIL: u32 = u32::MAX;
+/// Limits are checked this often: rarely enough to cost nothing, often enough that a
+/// deadline is overrun by microseconds.
+const CHECK_EVERY: u64 = 1 << 10;
+
+/// What every partition's search shares: the deadline, the memory all caches use, and a
+/// flag raised when the answer is known so the other searches can stop.
+pub(crate) struct Control {
+    pub deadline: Option<Instant>,
+    pub memory_limit: Option<usize>,
+    pub memory_used: AtomicUsize,
+    /// The lowest partition index found not linearisable; partitions after it stop, those
+    /// before it go on, so the witness reported is the same whatever the thread timing.
+    pub first_failure: AtomicUsize,
+}
+
+/// One key's answer.
+pub(crate) enum Found {
+    Linearizable,
+    /// The longest linearisable prefix (indices into the whole history, in order) and the
+    /// state after it.
+    Not {
+        prefix: Vec<usize>,
+        state: Value,
+    },
+    Unknown(String),
+    /// Another partition already decided the answer.
+    Stopped,
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    prev: u32,
+    next: u32,
+    /// Local operation number.
+    op: u32,
+    is_return: bool,
+    /// For a call, the node of its return.
+    partner: u32,
+}
+
+/// The key is already a good hash (Zobrist bits mixed with the state), so hash it no more.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Configurations seen, bucketed by hash; equal hashes are confirmed on the full bitset.
+struct Cache {
+    buckets: HashMap<u64, Vec<(u32, Box<[u64]>)>, BuildHasherDefault<PassThrough>>,
+    bytes: usize,
+}
+
+impl Cache {
+    /// Inserts the configuration; false when it was already there.
+    fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
+        let bucket = self.buckets.entry(hash).or_default();
+        if bucket.iter().any(|(s, b)| *s == state && **b == *bits) {
+            return false;
+        }
+        bucket.push((state, bits.into()));
+        // A box of words, the bucket slot, and the hash map's own slot.
+        self.bytes += bits.len() * 8 + 24 + 32;
+        true
+    }
+}
+
+/// Searches one key's operations (`members` index into `ops`).
+pub(crate) fn search(
+    ops: &[Op],
+    members: &[usize],
+    ctl: &Control,
+    index: usize,
+    steps_out: &mut u64,
+) -> Found {
+    let mut interner = Interner::new();
+    // Local operations: only those that may have taken effect and constrain something.
+    let mut local: Vec<(usize, Step, bool)> = Vec::new();
+    for &g in members {
+        let op = &ops[g];
+        if op.status == Status::Fail
+            || (op.status == Status::Info && matches!(op.action, Action::Read(_)))
+        {
+            continue;
+        }
+        let Some(step) = interner.step(&op.action) else {
+            continue;
+        };
+        local.push((g, step, op.status == Status::Ok));
+    }
+    let n = local.len();
+    if n == 0 {
+        return Found::Linearizable;
+    }
+
+    // Events in time order; at equal times calls come first, so operations that touch are
+    // treated as concurrent (the permissive reading when a clock cannot tell them apart).
+    let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(2 * n);
+    for (i, &(g, _, ok)) in local.iter().enumerate() {
+        let op = &ops[g];
+        let ret = if ok {
+            op.complete.unwrap_or(u64::MAX).max(op.invoke)
+        } else {
+            u64::MAX
+        };
+        events.push((op.invoke, false, i as u32));
+        events.push((ret, true, i as u32));
+    }
+    events.sort_by_key(|&(t, is_return, op)| (t, is_return, op));
+
+    // Node 0 is the head sentinel.
+    let mut nodes: Vec<Node> = Vec::with_capacity(2 * n + 1);
+    nodes.push(Node {
+        prev: NIL,
+        next: 1,
+        op: NIL,
+        is_return: false,
+        partner: NIL,
+    });
+    let mut call_node = vec![NIL; n];
+    for (k, &(_, is_return, op)) in events.iter().enumerate() {
+        let id = k as u32 + 1;
+        let next = if k + 1 == events.len() { NIL } else { id + 1 };
+        nodes.push(Node {
+            prev: id - 1,
+            next,
+            op,
+            is_return,
+            partner: NIL,
+        });
+        if is_return {
+            let c = call_node[op as usize];
+            nodes[c as usize].partner = id;
+        } else {
+            call_node[op as usize] = id;
+        }
+    }
+
+    let words = n.div_ceil(64);
+    let mut bits = vec![0u64; words];
+    let zobrist: Vec<u64> = (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect();
+    let mut bits_hash = 0u64;
+    let mut cache = Cache {
+        buckets: HashMap::default(),
+        bytes: 0,
+    };
+    let mut reported_bytes = 0usize;
+    let mut ok_left = local.iter().filter(|l| l.2).count();
+    let mut state = 0u32;
+    // (call node, state before it)
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    let mut best: Vec<u32> = Vec::new();
+    let mut best_state = 0u32;
+    let mut steps = 0u64;
+    let mut entry = nodes[0].next;
+
+    let result = loop {
+        if ok_left == 0 {
+            break Found::Linearizable;
+        }
+        steps += 1;
+        if steps % CHECK_EVERY == 0 {
+            if ctl.first_failure.load(Ordering::Relaxed) < index {
+                break Found::Stopped;
+            }
+            if ctl.deadline.is_some_and(|d| Instant::now() >= d) {
+                break Found::Unknown("the time limit was reached".into());
+            }
+            let mine = cache.bytes + interner.approx_bytes() + stack.capacity() * 8;
+            let total = if mine >= reported_bytes {
+                ctl.memory_used
+                    .fetch_add(mine - reported_bytes, Ordering::Relaxed)
+                    + (mine - reported_bytes)
+            } else {
+                ctl.memory_used
+                    .fetch_sub(reported_bytes - mine, Ordering::Relaxed)
+                    - (reported_bytes - mine)
+            };
+            reported_bytes = mine;
+            if ctl.memory_limit.is_some_and(|m| total > m) {
+                break Found::Unknown("the memory limit was reached".into());
+            }
+        }
+        if entry == NIL || nodes[entry as usize].is_return {
+            // The earliest pending return cannot be preceded by its operation: undo the
+            // last choice and try the next candidate after it.
+            let Some((call, before)) = stack.pop() else {
+                let prefix = best.iter().map(|&c| local[nodes[c as usize].op as usize].0);
+                break Found::Not {
+                    prefix: prefix.collect(),
+                    state: interner.value(best_state).clone(),
+                };
+            };
+            let op = nodes[call as usize].op as usize;
+            state = before;
+            bits[op / 64] &= !(1 << (op % 64));
+            bits_hash ^= zobrist[op];
+            if local[op].2 {
+                ok_left += 1;
+            }
+            unlift(&mut nodes, call);
+            entry = nodes[call as usize].next;
+            continue;
+        }
+        let node = nodes[entry as usize];
+        let op = node.op as usize;
+        if let Some(next_state) = interner.apply(state, local[op].1) {
+            bits[op / 64] |= 1 << (op % 64);
+            let h = bits_hash ^ zobrist[op];
+            if cache.insert(h ^ mix(u64::from(next_state)), next_state, &bits) {
+                bits_hash = h;
+                stack.push((entry, state));
+                state = next_state;
+                if local[op].2 {
+                    ok_left -= 1;
+                }
+                if stack.len() > best.len() {
+                    best.clear();
+                    best.extend(stack.iter().map(|s| s.0));
+                    best_state = state;
+                }
+                lift(&mut nodes, entry);
+                entry = nodes[0].next;
+                continue;
+            }
+            bits[op / 64] &= !(1 << (op % 64));
+        }
+        entry = node.next;
+    };
+    ctl.memory_used.fetch_sub(reported_bytes, Ordering::Relaxed);
+    *steps_out += steps;
+    result
+}
+
+fn unlink(nodes: &mut [Node], i: u32) {
+    let Node { prev, next, .. } = nodes[i as usize];
+    nodes[prev as usize].next = next;
+    if next != NIL {
+        nodes[next as usize].prev = prev;
+    }
+}
+
+fn relink(nodes: &mut [Node], i: u32) {
+    let Node { prev, next, .. } = nodes[i as usize];
+    nodes[prev as usize].next = i;
+    if next != NIL {
+        nodes[next as usize].prev = i;
+    }
+}
+
+fn lift(nodes: &mut [Node], call: u32) {
+    unlink(nodes, call);
+    let ret = nodes[call as usize].partner;
+    unlink(nodes, ret);
+}
+
+/// Reverses [`lift`]: the return first, because it was removed last.
+fn unlift(nodes: &mut [Node], call: u32) {
+    let ret = nodes[call as usize].partner;
+    relink(nodes, ret);
+    relink(nodes, call);
+}
