@@ -187,6 +187,7 @@ pub(crate) fn search(
     let mut stack: Vec<(u32, u32)> = Vec::new();
     let mut best: Vec<u32> = Vec::new();
     let mut best_state = 0u32;
+    let mut shared = 0usize;
     let mut steps = 0u64;
     let mut entry = nodes[0].next;
 
@@ -227,6 +228,7 @@ pub(crate) fn search(
                     state: interner.value(best_state).clone(),
                 };
             };
+            shared = shared.min(stack.len());
             let op = nodes[call as usize].op as usize;
             state = before;
             bits[op / 64] &= !(1 << (op % 64));
@@ -250,9 +252,18 @@ pub(crate) fn search(
                 if local[op].2 {
                     ok_left -= 1;
                 }
+                // `shared` is how much of `best` the stack still agrees with, so a new best
+                // copies only where the branches diverge, not the whole stack each time.
+                let d = stack.len() - 1;
+                if shared == d && best.get(d) == Some(&entry) {
+                    shared = d + 1;
+                } else {
+                    shared = shared.min(d);
+                }
                 if stack.len() > best.len() {
-                    best.clear();
-                    best.extend(stack.iter().map(|s| s.0));
+                    best.truncate(shared);
+                    best.extend(stack[shared..].iter().map(|s| s.0));
+                    shared = stack.len();
                     best_state = state;
                 }
                 lift(&mut nodes, entry);
