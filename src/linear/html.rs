@@ -44,6 +44,14 @@ fn closes(f: &str) -> bool {
 }
 
 /// Fault bands (start, end, label) and single events (time, label).
+fn label(f: &Fault) -> String {
+    if f.value == super::Value::Nil {
+        f.f.clone()
+    } else {
+        format!("{} {}", f.f, f.value)
+    }
+}
+
 fn bands(faults: &[Fault], end: u64) -> (Vec<(u64, u64, String)>, Vec<(u64, String)>) {
     let mut out = Vec::new();
     let mut marks = Vec::new();
@@ -55,17 +63,17 @@ fn bands(faults: &[Fault], end: u64) -> (Vec<(u64, u64, String)>, Vec<(u64, Stri
                 // first time and the more detailed label.
                 Some((_, label)) => {
                     if f.value != super::Value::Nil {
-                        *label = format!("{} {}", f.f, f.value);
+                        *label = self::label(f);
                     }
                 }
-                None => open = Some((f.at, format!("{} {}", f.f, f.value))),
+                None => open = Some((f.at, self::label(f))),
             }
         } else if closes(&f.f) {
             if let Some((start, label)) = open.take() {
                 out.push((start, f.at, label));
             }
         } else {
-            marks.push((f.at, format!("{} {}", f.f, f.value)));
+            marks.push((f.at, self::label(f)));
         }
     }
     if let Some((start, label)) = open {

@@ -362,8 +362,11 @@ pub fn read(mut input: impl BufRead, path: &Path, opts: &Options) -> Result<Pars
             break;
         }
     }
+    let blank = head.iter().all(|b| b.is_ascii_whitespace());
     let format = match opts.format {
         Some(f) => f,
+        // An empty file is an empty history (Jepsen leaves one when a test never started).
+        None if blank => Format::Edn,
         None => detect(&String::from_utf8_lossy(&head)).ok_or_else(|| Error::Input {
             file: path.to_path_buf(),
             line: 1,

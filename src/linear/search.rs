@@ -181,7 +181,9 @@ pub(crate) fn search(
         bytes: 0,
     };
     let mut reported_bytes = 0usize;
-    let mut ok_left = local.iter().filter(|l| l.2).count();
+    let ok_total = local.iter().filter(|l| l.2).count();
+    let mut ok_left = ok_total;
+    let mut best_ok = 0usize;
     let mut state = 0u32;
     // (call node, state before it)
     let mut stack: Vec<(u32, u32)> = Vec::new();
@@ -260,7 +262,10 @@ pub(crate) fn search(
                 } else {
                     shared = shared.min(d);
                 }
-                if stack.len() > best.len() {
+                // Best means most `ok` operations placed: an `info` operation tacked on
+                // the end explains nothing and would only muddy the state shown.
+                if ok_total - ok_left > best_ok {
+                    best_ok = ok_total - ok_left;
                     best.truncate(shared);
                     best.extend(stack[shared..].iter().map(|s| s.0));
                     shared = stack.len();

@@ -9,8 +9,9 @@ use super::{Action, Model, Op, Status, Value};
 pub struct Witness {
     /// The key whose sub-history fails (`None` for a single object).
     pub key: Option<Value>,
-    /// The longest linearisable prefix any branch of the search found: indices into the
-    /// checked operations, in the order they take effect.
+    /// The longest linearisable prefix any branch of the search found (the one placing the
+    /// most `ok` operations): indices into the checked operations, in the order they take
+    /// effect.
     pub prefix: Vec<usize>,
     /// The object's state after the prefix.
     pub state: Value,
@@ -127,7 +128,7 @@ fn explain(
             s.push_str("none of them can take effect in that state either.");
         } else {
             s.push_str(&format!(
-                "{} can take effect, but every order that starts with them contradicts a later result.",
+                "{} can take effect, but every order that starts with one of them contradicts a later result.",
                 legal.join(", ")
             ));
         }
