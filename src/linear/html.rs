@@ -52,7 +52,12 @@ fn label(f: &Fault) -> String {
     }
 }
 
-fn bands(faults: &[Fault], end: u64) -> (Vec<(u64, u64, String)>, Vec<(u64, String)>) {
+/// A fault that lasted (start, end, label).
+type Band = (u64, u64, String);
+/// A fault at one moment (time, label).
+type Mark = (u64, String);
+
+fn bands(faults: &[Fault], end: u64) -> (Vec<Band>, Vec<Mark>) {
     let mut out = Vec::new();
     let mut marks = Vec::new();
     let mut open: Option<(u64, String)> = None;

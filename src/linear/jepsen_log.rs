@@ -1,9 +1,9 @@
 //! The operation lines older Jepsen tests log through `jepsen.util`:
 //!
 //! ```text
-//! INFO  jepsen.util - 3	:invoke	:cas	[1 4]
-//! INFO  jepsen.util - 3	:ok	:cas	[1 4]
-//! INFO  jepsen.util - :nemesis	:info	:start	"Cut off {...}"
+//! INFO  jepsen.util - 3<TAB>:invoke<TAB>:cas<TAB>[1 4]
+//! INFO  jepsen.util - 3<TAB>:ok<TAB>:cas<TAB>[1 4]
+//! INFO  jepsen.util - :nemesis<TAB>:info<TAB>:start<TAB>"Cut off {...}"
 //! ```
 //!
 //! Tab-separated after the logger name: process, type, function, value (EDN). Lines from

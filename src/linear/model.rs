@@ -41,12 +41,12 @@ impl Model {
     /// Whether an action belongs to this model; a history using an operation its model
     /// does not have is almost always a wrong `--model`, so it is refused, not ignored.
     pub fn allows(self, action: &Action) -> bool {
-        match (self, action) {
-            (_, Action::Read(_) | Action::Write(_)) => true,
-            (Model::CasRegister, Action::Cas(..)) => true,
-            (Model::Kv, Action::Append(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, action),
+            (_, Action::Read(_) | Action::Write(_))
+                | (Model::CasRegister, Action::Cas(..))
+                | (Model::Kv, Action::Append(_))
+        )
     }
 
     /// The operations this model has, for error messages.

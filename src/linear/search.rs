@@ -81,9 +81,12 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The configurations that share one hash: (state, linearised set).
+type Bucket = Vec<(u32, Box<[u64]>)>;
+
 /// Configurations seen, bucketed by hash; equal hashes are confirmed on the full bitset.
 struct Cache {
-    buckets: HashMap<u64, Vec<(u32, Box<[u64]>)>, BuildHasherDefault<PassThrough>>,
+    buckets: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
     bytes: usize,
 }
 
