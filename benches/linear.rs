@@ -134,6 +134,47 @@ fn bench(c: &mut Criterion) {
             |b, ops| b.iter(|| check(ops, Model::Kv, &limits).unwrap()),
         );
     }
+    // How closely a time limit is honoured: a history whose refutation is hopelessly
+    // expensive (forty overlapping writes, forty overlapping reads, then an impossible
+    // read), checked with a 100 ms limit; the time measured is the overrun's upper bound.
+    let mut hard: Vec<Op> = (0..40)
+        .map(|i| {
+            Op::new(
+                format!("w{i}"),
+                Action::Write(Value::Int(i)),
+                Status::Ok,
+                0,
+                Some(1000),
+            )
+        })
+        .collect();
+    hard.extend((0..40).map(|i| {
+        Op::new(
+            format!("r{i}"),
+            Action::Read(Some(Value::Int(i))),
+            Status::Ok,
+            0,
+            Some(1000),
+        )
+    }));
+    hard.push(Op::new(
+        "z",
+        Action::Read(Some(Value::Int(99))),
+        Status::Ok,
+        2000,
+        Some(2001),
+    ));
+    let limited = Limits {
+        time: Some(std::time::Duration::from_millis(100)),
+        ..Limits::default()
+    };
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("time_limit_100ms", |b| {
+        b.iter(|| {
+            let o = check(&hard, Model::Register, &limited).unwrap();
+            assert!(matches!(o, Outcome::Unknown(_)));
+        })
+    });
     g.finish();
 }
 

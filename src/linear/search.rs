@@ -81,26 +81,51 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The configurations that share one hash: (state, linearised set).
-type Bucket = Vec<(u32, Box<[u64]>)>;
-
-/// Configurations seen, bucketed by hash; equal hashes are confirmed on the full bitset.
+/// Configurations seen. Every bitset lives in one flat vector and each hash heads a chain
+/// of entries, so the cache is three allocations, not two per configuration: its size can
+/// be read exactly from their capacities for the memory limit, and dropping it is instant.
 struct Cache {
-    buckets: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
-    bytes: usize,
+    heads: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    /// (state, next entry with the same hash or `NIL`)
+    entries: Vec<(u32, u32)>,
+    bits: Vec<u64>,
+    words: usize,
 }
 
 impl Cache {
     /// Inserts the configuration; false when it was already there.
     fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
-        let bucket = self.buckets.entry(hash).or_default();
-        if bucket.iter().any(|(s, b)| *s == state && **b == *bits) {
-            return false;
+        let first = self.heads.get(&hash).copied().unwrap_or(NIL);
+        let mut i = first;
+        while i != NIL {
+            let (s, next) = self.entries[i as usize];
+            let at = i as usize * self.words;
+            if s == state && self.bits[at..at + self.words] == *bits {
+                return false;
+            }
+            i = next;
         }
-        bucket.push((state, bits.into()));
-        // A box of words, the bucket slot, and the hash map's own slot.
-        self.bytes += bits.len() * 8 + 24 + 32;
+        self.heads.insert(hash, self.entries.len() as u32);
+        // Growing by a quarter rather than doubling keeps the overshoot past a memory
+        // limit small; the copying stays amortised O(1).
+        if self.bits.len() + self.words > self.bits.capacity() {
+            let more = (self.bits.capacity() / 4).max(self.words * 1024);
+            self.bits.reserve_exact(more);
+            self.entries.reserve_exact(more / self.words.max(1));
+        }
+        self.entries.push((state, first));
+        self.bits.extend_from_slice(bits);
         true
+    }
+
+    fn full(&self) -> bool {
+        self.entries.len() >= (NIL - 1) as usize
+    }
+
+    /// Bytes held: a hash-map slot is 12 bytes padded to 16 plus a control byte, at a load
+    /// factor of at most 7/8.
+    fn bytes(&self) -> usize {
+        self.heads.capacity() * 20 + self.entries.capacity() * 8 + self.bits.capacity() * 8
     }
 }
 
@@ -180,8 +205,10 @@ pub(crate) fn search(
     let zobrist: Vec<u64> = (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect();
     let mut bits_hash = 0u64;
     let mut cache = Cache {
-        buckets: HashMap::default(),
-        bytes: 0,
+        heads: HashMap::default(),
+        entries: Vec::new(),
+        bits: Vec::new(),
+        words,
     };
     let mut reported_bytes = 0usize;
     let ok_total = local.iter().filter(|l| l.2).count();
@@ -208,7 +235,11 @@ pub(crate) fn search(
             if ctl.deadline.is_some_and(|d| Instant::now() >= d) {
                 break Found::Unknown("the time limit was reached".into());
             }
-            let mine = cache.bytes + interner.approx_bytes() + stack.capacity() * 8;
+            let mine = cache.bytes()
+                + interner.approx_bytes()
+                + stack.capacity() * 8
+                + nodes.capacity() * std::mem::size_of::<Node>()
+                + best.capacity() * 4;
             let total = if mine >= reported_bytes {
                 ctl.memory_used
                     .fetch_add(mine - reported_bytes, Ordering::Relaxed)
@@ -221,6 +252,9 @@ pub(crate) fn search(
             reported_bytes = mine;
             if ctl.memory_limit.is_some_and(|m| total > m) {
                 break Found::Unknown("the memory limit was reached".into());
+            }
+            if cache.full() {
+                break Found::Unknown("the search explored 4 billion configurations".into());
             }
         }
         if entry == NIL || nodes[entry as usize].is_return {
