@@ -7,8 +7,6 @@
 //! Reaching a return whose operation is not yet linearised means the current order cannot
 //! be extended, so the search backtracks. The stack is a `Vec`, never the call stack.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -19,6 +17,7 @@ const NIL: u32 = u32::MAX;
 /// Limits are checked this often: rarely enough to cost nothing, often enough that a
 /// deadline is overrun by microseconds.
 const CHECK_EVERY: u64 = 1 << 10;
+const MEMORY: &str = "the memory limit was reached";
 
 /// What every partition's search shares: the deadline, the memory all caches use, and a
 /// flag raised when the answer is known so the other searches can stop.
@@ -56,24 +55,6 @@ struct Node {
     partner: u32,
 }
 
-/// The key is already a good hash (Zobrist bits mixed with the state), so hash it no more.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -81,51 +62,97 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Configurations seen. Every bitset lives in one flat vector and each hash heads a chain
-/// of entries, so the cache is three allocations, not two per configuration: its size can
-/// be read exactly from their capacities for the memory limit, and dropping it is instant.
+/// Configurations seen: a chained hash table whose slots, entries and bitsets are three
+/// flat vectors, so its size is known exactly, it is freed at once, and every growth is
+/// checked against the memory budget before it is made rather than noticed after.
 struct Cache {
-    heads: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    /// (state, next entry with the same hash or `NIL`)
-    entries: Vec<(u32, u32)>,
+    /// Power-of-two many chain heads (entry index or `NIL`).
+    slots: Vec<u32>,
+    /// (hash, state, next entry in the chain or `NIL`)
+    entries: Vec<(u64, u32, u32)>,
     bits: Vec<u64>,
     words: usize,
+    /// Bytes this cache may grow to, when a memory limit is set.
+    budget: Option<usize>,
+}
+
+/// What an insertion found.
+#[derive(PartialEq, Eq)]
+enum Insert {
+    New,
+    Seen,
+    /// Growing to hold it would pass the memory limit (or 4 billion entries).
+    NoRoom,
 }
 
 impl Cache {
-    /// Inserts the configuration; false when it was already there.
-    fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> bool {
-        let first = self.heads.get(&hash).copied().unwrap_or(NIL);
-        let mut i = first;
+    fn new(words: usize, budget: Option<usize>) -> Self {
+        Cache {
+            slots: vec![NIL; 1024],
+            entries: Vec::new(),
+            bits: Vec::new(),
+            words,
+            budget,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.slots.capacity() * 4 + self.entries.capacity() * 16 + self.bits.capacity() * 8
+    }
+
+    fn affordable(&self, extra: usize) -> bool {
+        self.budget.is_none_or(|b| self.bytes() + extra <= b)
+    }
+
+    fn insert(&mut self, hash: u64, state: u32, bits: &[u64]) -> Insert {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slots[hash as usize & mask];
         while i != NIL {
-            let (s, next) = self.entries[i as usize];
+            let (h, s, next) = self.entries[i as usize];
             let at = i as usize * self.words;
-            if s == state && self.bits[at..at + self.words] == *bits {
-                return false;
+            if h == hash && s == state && self.bits[at..at + self.words] == *bits {
+                return Insert::Seen;
             }
             i = next;
         }
-        self.heads.insert(hash, self.entries.len() as u32);
-        // Growing by a quarter rather than doubling keeps the overshoot past a memory
-        // limit small; the copying stays amortised O(1).
-        if self.bits.len() + self.words > self.bits.capacity() {
-            let more = (self.bits.capacity() / 4).max(self.words * 1024);
-            self.bits.reserve_exact(more);
-            self.entries.reserve_exact(more / self.words.max(1));
+        if self.entries.len() >= (NIL - 1) as usize {
+            return Insert::NoRoom;
         }
-        self.entries.push((state, first));
+        // Growing by a quarter rather than doubling keeps the step past a limit small; the
+        // copying stays amortised O(1).
+        if self.entries.len() == self.entries.capacity() {
+            let more = (self.entries.capacity() / 4).max(1024);
+            if !self.affordable(more * (16 + self.words * 8)) {
+                return Insert::NoRoom;
+            }
+            self.entries.reserve_exact(more);
+            self.bits.reserve_exact(more * self.words);
+        }
+        if self.entries.len() >= self.slots.len() && !self.grow_slots() {
+            return Insert::NoRoom;
+        }
+        let slot = hash as usize & (self.slots.len() - 1);
+        let id = self.entries.len() as u32;
+        self.entries.push((hash, state, self.slots[slot]));
+        self.slots[slot] = id;
         self.bits.extend_from_slice(bits);
+        Insert::New
+    }
+
+    /// Doubles the chain heads (load factor 1) and relinks every entry.
+    fn grow_slots(&mut self) -> bool {
+        let len = self.slots.len() * 2;
+        if !self.affordable(len * 4) {
+            return false;
+        }
+        self.slots = vec![NIL; len];
+        let mask = len - 1;
+        for (id, e) in self.entries.iter_mut().enumerate() {
+            let slot = e.0 as usize & mask;
+            e.2 = self.slots[slot];
+            self.slots[slot] = id as u32;
+        }
         true
-    }
-
-    fn full(&self) -> bool {
-        self.entries.len() >= (NIL - 1) as usize
-    }
-
-    /// Bytes held: a hash-map slot is 12 bytes padded to 16 plus a control byte, at a load
-    /// factor of at most 7/8.
-    fn bytes(&self) -> usize {
-        self.heads.capacity() * 20 + self.entries.capacity() * 8 + self.bits.capacity() * 8
     }
 }
 
@@ -204,12 +231,7 @@ pub(crate) fn search(
     let mut bits = vec![0u64; words];
     let zobrist: Vec<u64> = (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect();
     let mut bits_hash = 0u64;
-    let mut cache = Cache {
-        heads: HashMap::default(),
-        entries: Vec::new(),
-        bits: Vec::new(),
-        words,
-    };
+    let mut cache = Cache::new(words, ctl.memory_limit);
     let mut reported_bytes = 0usize;
     let ok_total = local.iter().filter(|l| l.2).count();
     let mut ok_left = ok_total;
@@ -250,11 +272,12 @@ pub(crate) fn search(
                     - (reported_bytes - mine)
             };
             reported_bytes = mine;
-            if ctl.memory_limit.is_some_and(|m| total > m) {
-                break Found::Unknown("the memory limit was reached".into());
-            }
-            if cache.full() {
-                break Found::Unknown("the search explored 4 billion configurations".into());
+            if let Some(limit) = ctl.memory_limit {
+                if total > limit {
+                    break Found::Unknown(MEMORY.into());
+                }
+                // What the other keys' searches and this one's other structures leave.
+                cache.budget = Some(limit - (total - cache.bytes()).min(limit));
             }
         }
         if entry == NIL || nodes[entry as usize].is_return {
@@ -284,7 +307,11 @@ pub(crate) fn search(
         if let Some(next_state) = interner.apply(state, local[op].1) {
             bits[op / 64] |= 1 << (op % 64);
             let h = bits_hash ^ zobrist[op];
-            if cache.insert(h ^ mix(u64::from(next_state)), next_state, &bits) {
+            let inserted = cache.insert(h ^ mix(u64::from(next_state)), next_state, &bits);
+            if inserted == Insert::NoRoom {
+                break Found::Unknown(MEMORY.into());
+            }
+            if inserted == Insert::New {
                 bits_hash = h;
                 stack.push((entry, state));
                 state = next_state;
