@@ -241,10 +241,19 @@ pub fn render(title: &str, parsed: &Parsed, model: super::Model, outcome: &Outco
         if let Some(n) = number {
             label = format!("{n}. {label}");
         }
-        let text = if w > label.chars().count() as f64 * 6.3 + 6.0 {
+        let breaking = witness.is_some_and(|w| w.breaking == *i);
+        // The breaking operation is the one a reader looks for: its label always shows,
+        // beside the bar when it does not fit inside.
+        let outside = breaking && w <= label.chars().count() as f64 * 6.3 + 6.0;
+        let text = if w > label.chars().count() as f64 * 6.3 + 6.0 || outside {
             label
         } else {
             number.map_or(String::new(), |n| n.to_string())
+        };
+        let text_x = if outside {
+            x(*start) + w + 4.0
+        } else {
+            x(*start) + 3.0
         };
         let fill = if op.status == Status::Info {
             r#" fill="url(#open)""#
@@ -256,7 +265,7 @@ pub fn render(title: &str, parsed: &Parsed, model: super::Model, outcome: &Outco
             r#"<g class="op {class}"><rect x="{:.1}" y="{by:.1}" width="{w:.1}" height="{:.1}" rx="3"{fill}/><text x="{:.1}" y="{:.1}">{}</text><title>{}</title></g>"#,
             x(*start),
             ROW - 6.0,
-            x(*start) + 3.0,
+            text_x,
             by + 12.0,
             esc(&text),
             esc(&tip)
@@ -285,7 +294,7 @@ p.verdict {{ font-size: 13px; max-width: 1100px; }} .violated {{ color: #991b1b;
 .op rect {{ stroke: none; }} .op text {{ fill: #fff; pointer-events: none; font-size: 11px; }}
 .op.ok rect {{ fill: #16a34a; }} .op.fail rect {{ fill: #d1d5db; }} .op.fail text {{ fill: #6b7280; }}
 .op.info text {{ fill: #78350f; }}
-.op.breaking rect {{ fill: #dc2626; stroke: #111827; stroke-width: 3; }}
+.op.breaking rect {{ fill: #dc2626; stroke: #111827; stroke-width: 3; }} .op.breaking text {{ fill: #991b1b; font-weight: 600; }}
 .op.candidate rect {{ stroke: #111827; stroke-width: 1.5; stroke-dasharray: 4 2; }}
 .op.other {{ opacity: 0.3; }}
 .op:hover rect {{ filter: brightness(1.2); }}
