@@ -104,6 +104,7 @@ pub mod evidence;
 pub mod harness;
 pub mod history;
 pub mod limits;
+pub mod linear;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod plan;

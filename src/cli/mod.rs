@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::report::summary::RunDoc;
 use crate::report::text;
 
+pub mod check;
 mod outputs;
 mod pg;
 mod replay;
@@ -174,6 +175,8 @@ pub enum Command {
         #[arg(long)]
         allow_any_database: bool,
     },
+    /// Check a history (faultline JSONL, Jepsen EDN or log) for linearizability.
+    Check(check::CheckArgs),
 }
 
 /// `faultline pg` subcommands.
@@ -227,6 +230,7 @@ pub enum ReportAction {
 /// Executes a command; `Ok(false)` means some verdict differed from expectations.
 pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
     match cli.command {
+        Command::Check(args) => check::check(args),
         Command::List { dir } => list(&dir, registry),
         Command::Run {
             scenarios,
