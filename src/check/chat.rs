@@ -31,10 +31,12 @@ pub fn no_lost_messages(history: &History, messages: &[Value]) -> Verdict {
         }
         let acked_at = s.completion.map_or(0, |c| c.time_us);
         // The first acknowledged save by another device after this one: the likely overwrite.
+        // After in the history, since saves acknowledged in one tick share a time.
+        let acked = s.last().index;
         let overwrite = sends
             .iter()
             .filter(|o| o.is_ok() && o.invoke.process != s.invoke.process)
-            .find(|o| o.completion.is_some_and(|c| c.time_us > acked_at));
+            .find(|o| o.completion.is_some_and(|c| c.index > acked));
         let mut ops = vec![Witness::of(s, format!("send {msg}, acknowledged"))];
         let how = match overwrite {
             Some(o) => {
@@ -85,6 +87,8 @@ pub fn no_duplicate_messages(messages: &[Value]) -> Verdict {
 /// from the acknowledged save with the highest version before then (`saved`); every
 /// message in it must be shown after signing back in, unless a later acknowledged save
 /// (or one with an unknown outcome) before the sign-in finished could have removed it.
+/// Before means earlier in the history: the clock ticks, so a save and a sign-in often
+/// share an instant, and only the history says which came first.
 pub fn survives_reauth(history: &History) -> Verdict {
     let sends = history.operations_named("send");
     let version = |o: &crate::history::Operation<'_>| o.result()["version"].as_i64();
@@ -99,26 +103,23 @@ pub fn survives_reauth(history: &History) -> Verdict {
         .iter()
         .filter(|o| o.is_ok())
     {
-        let (out, back) = (
-            r.invoke.time_us,
-            r.completion.map_or(u64::MAX, |c| c.time_us),
-        );
+        let (out, back) = (r.invoke.index, r.completion.map_or(usize::MAX, |c| c.index));
         let before = sends
             .iter()
-            .filter(|s| s.is_ok() && s.completion.is_some_and(|c| c.time_us < out))
+            .filter(|s| s.is_ok() && s.completion.is_some_and(|c| c.index < out))
             .max_by_key(|s| version(s));
         let Some(before) = before else { continue };
         let v0 = version(before);
         let unknown_between = sends
             .iter()
-            .any(|s| !s.is_ok() && s.may_have_happened() && s.invoke.time_us < back);
+            .any(|s| !s.is_ok() && s.may_have_happened() && s.invoke.index < back);
         if unknown_between {
             continue;
         }
         let later: Vec<BTreeSet<String>> = sends
             .iter()
             .filter(|s| {
-                s.is_ok() && version(s) > v0 && s.completion.is_some_and(|c| c.time_us < back)
+                s.is_ok() && version(s) > v0 && s.completion.is_some_and(|c| c.index < back)
             })
             .map(saved)
             .collect();
@@ -231,6 +232,144 @@ mod tests {
         // is no_lost_messages' business), so b cannot be expected to show it.
         save(&mut h, "c", 2, "m2", &["m2"]);
         h.complete("b", EntryType::Ok, "reauth", 3, json!({"view": ["m2"]}));
+        assert!(survives_reauth(&h.history).is_ok());
+    }
+
+    fn indices(v: &Verdict) -> Vec<usize> {
+        let why = v.violation.as_ref().expect("a violation");
+        why.ops.iter().map(|w| w.index).collect()
+    }
+
+    #[test]
+    fn a_lost_message_names_the_first_later_save_by_another_device() {
+        let mut h = Builder::default();
+        // Acknowledged before m1: it cannot have overwritten it.
+        send(&mut h, "b", 1, "m0");
+        send(&mut h, "a", 1, "m1");
+        // m1's own device saved again, with m1 in its array.
+        send(&mut h, "a", 2, "m3");
+        h.invoke("b", "send", 2, json!({"msg": "m4"}));
+        h.complete("b", EntryType::Fail, "send", 2, json!({}));
+        send(&mut h, "c", 1, "m2");
+        let v = no_lost_messages(&h.history, &msgs(&["m0", "m2", "m3"]));
+        assert_eq!(indices(&v), [2, 8]);
+        let why = v.violation.unwrap();
+        assert_eq!(
+            why.explanation,
+            "Message \"m1\" from a was acknowledged at 0.004s but is not in the final \
+             conversation. c then saved its whole message array, built without it, over the \
+             server's copy."
+        );
+        assert_eq!(why.ops[0].detail, "send \"m1\", acknowledged");
+        assert_eq!(
+            why.ops[1].detail,
+            "send \"m2\" saved its own copy of the whole array"
+        );
+    }
+
+    #[test]
+    fn a_stale_view_names_the_save_the_server_held_and_the_sign_in() {
+        let mut h = Builder::default();
+        save(&mut h, "a", 1, "m1", &["m1"]);
+        reauth(&mut h, "b", 1, &[]);
+        let v = survives_reauth(&h.history);
+        assert_eq!(indices(&v), [0, 2]);
+        let why = v.violation.unwrap();
+        assert!(
+            why.explanation
+                .starts_with("After signing back in, b did not show message \"m1\","),
+            "{}",
+            why.explanation
+        );
+        assert_eq!(
+            why.ops[0].detail,
+            "send \"m1\": the server's copy before the sign-out holds \"m1\""
+        );
+        assert_eq!(why.ops[1].detail, "sign out and in; shows 0 messages");
+    }
+
+    #[test]
+    fn survives_reauth_orders_saves_and_sign_ins_in_one_instant_by_the_history() {
+        // Acknowledged in the tick the sign-out began, but before it.
+        let mut h = Builder::default();
+        save(&mut h, "a", 1, "m1", &["m1"]);
+        h.invoke("b", "reauth", 1, json!({})).same_instant();
+        h.complete("b", EntryType::Ok, "reauth", 1, json!({"view": []}));
+        assert_eq!(indices(&survives_reauth(&h.history)), [0, 2]);
+
+        // c's save that dropped m1 was acknowledged before the sign-in finished, in its tick.
+        let mut g = Builder::default();
+        save(&mut g, "a", 1, "m1", &["m1"]);
+        g.invoke("b", "reauth", 1, json!({}));
+        save(&mut g, "c", 2, "m2", &["m2"]);
+        g.complete("b", EntryType::Ok, "reauth", 1, json!({"view": ["m2"]}))
+            .same_instant();
+        assert!(survives_reauth(&g.history).is_ok());
+
+        // A save of unknown outcome begun in the tick the sign-in finished, but before it.
+        let mut u = Builder::default();
+        save(&mut u, "a", 1, "m1", &["m1"]);
+        u.invoke("b", "reauth", 1, json!({}));
+        u.invoke("c", "send", 1, json!({"msg": "m2"}));
+        u.complete("b", EntryType::Ok, "reauth", 1, json!({"view": []}))
+            .same_instant();
+        assert!(survives_reauth(&u.history).is_ok());
+    }
+
+    #[test]
+    fn only_a_save_that_may_have_happened_before_the_sign_in_excuses_a_missing_message() {
+        let during = |kind: EntryType| {
+            let mut h = Builder::default();
+            save(&mut h, "a", 1, "m1", &["m1"]);
+            h.invoke("b", "reauth", 1, json!({}));
+            h.invoke("c", "send", 1, json!({"msg": "m2"}));
+            h.complete("c", kind, "send", 1, json!({}));
+            h.complete("b", EntryType::Ok, "reauth", 1, json!({"view": []}));
+            survives_reauth(&h.history)
+        };
+        assert!(during(EntryType::Info).is_ok());
+        assert_eq!(indices(&during(EntryType::Fail)), [0, 2]);
+
+        let mut after = Builder::default();
+        save(&mut after, "a", 1, "m1", &["m1"]);
+        reauth(&mut after, "b", 1, &[]);
+        after.invoke("c", "send", 1, json!({"msg": "m2"}));
+        after.complete("c", EntryType::Info, "send", 1, json!({}));
+        assert_eq!(indices(&survives_reauth(&after.history)), [0, 2]);
+    }
+
+    #[test]
+    fn only_a_newer_save_acknowledged_before_the_sign_in_finished_can_drop_a_message() {
+        // An older save without m1 says nothing about the server's copy after m1.
+        let mut older = Builder::default();
+        save(&mut older, "a", 1, "m0", &["m0"]);
+        save(&mut older, "a", 2, "m1", &["m0", "m1"]);
+        reauth(&mut older, "b", 1, &["m0"]);
+        assert_eq!(indices(&survives_reauth(&older.history)), [2, 4]);
+
+        // A save with the same version is not newer: the server's copy is the one held.
+        let mut same = Builder::default();
+        save(&mut same, "a", 1, "m1", &["m1"]);
+        save(&mut same, "c", 1, "m2", &["m2"]);
+        reauth(&mut same, "b", 1, &[]);
+        let v = survives_reauth(&same.history);
+        assert_eq!(indices(&v), [2, 4]);
+        assert!(v.violation.unwrap().explanation.contains("\"m2\""));
+
+        // A save acknowledged after the sign-in cannot excuse what the device showed then.
+        let mut late = Builder::default();
+        save(&mut late, "a", 1, "m1", &["m1"]);
+        reauth(&mut late, "b", 1, &[]);
+        save(&mut late, "c", 2, "m2", &["m2"]);
+        assert_eq!(indices(&survives_reauth(&late.history)), [0, 2]);
+    }
+
+    #[test]
+    fn a_save_acknowledged_after_the_sign_out_is_not_what_the_server_held() {
+        let mut h = Builder::default();
+        save(&mut h, "a", 1, "m1", &["m1"]);
+        reauth(&mut h, "b", 1, &["m1"]);
+        save(&mut h, "a", 3, "m9", &["m1", "m9"]);
         assert!(survives_reauth(&h.history).is_ok());
     }
 }

@@ -333,4 +333,166 @@ mod tests {
         assert!(!queued_eventually_synced(&b.history, &rows(json!([]))).is_ok());
         assert!(queued_eventually_synced(&b.history, &rows(json!([row(1, "l1")]))).is_ok());
     }
+
+    fn indices(v: &Verdict) -> Vec<usize> {
+        let why = v.violation.as_ref().expect("a violation");
+        why.ops.iter().map(|w| w.index).collect()
+    }
+
+    fn done(b: &mut Builder, kind: EntryType, op: u32, shown: &str) {
+        b.complete("client-1", kind, "save", op, json!({ "shown": shown }));
+    }
+
+    #[test]
+    fn duplicates_name_only_saves_of_that_loop_that_may_have_inserted() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        done(&mut b, EntryType::Ok, 1, "saved");
+        save(&mut b, "tab-1", 2, "l1");
+        done(&mut b, EntryType::Ok, 2, "saved");
+        save(&mut b, "tab-1", 3, "l2");
+        done(&mut b, EntryType::Ok, 3, "saved");
+        save(&mut b, "tab-2", 4, "l1");
+        done(&mut b, EntryType::Fail, 4, "failed");
+        let v = no_duplicate_rows(&b.history, &rows(json!([row(1, "l1"), row(2, "l1")])));
+        assert_eq!(indices(&v), [0, 2]);
+        let why = v.violation.unwrap();
+        // One after the other, so the second row came from an insert that outlived its save.
+        assert!(
+            why.explanation
+                .starts_with("Loop l1 of v1 has 2 rows (ids 1, 2): an insert that outlived"),
+            "{}",
+            why.explanation
+        );
+    }
+
+    #[test]
+    fn a_save_begun_in_the_instant_the_previous_one_finished_did_not_overlap_it() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        done(&mut b, EntryType::Ok, 1, "saved");
+        save(&mut b, "tab-2", 2, "l1");
+        b.same_instant();
+        done(&mut b, EntryType::Ok, 2, "saved");
+        let v = no_duplicate_rows(&b.history, &rows(json!([row(1, "l1"), row(2, "l1")])));
+        let why = v.violation.expect("two rows for one loop").explanation;
+        assert!(why.contains("outlived"), "{why}");
+    }
+
+    #[test]
+    fn a_save_is_described_by_what_the_user_was_shown() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        with_error(&mut b, EntryType::Info, 1, json!({"shown": "queued"}));
+        save(&mut b, "tab-1", 2, "l1");
+        with_error(&mut b, EntryType::Fail, 2, json!({}));
+        save(&mut b, "tab-1", 3, "l1");
+        done(&mut b, EntryType::Ok, 3, "nothing");
+        save(&mut b, "tab-1", 4, "l1");
+        b.complete("client-1", EntryType::Ok, "save", 4, json!({}));
+        save(&mut b, "tab-1", 5, "l1");
+        done(&mut b, EntryType::Ok, 5, "saved");
+        save(&mut b, "tab-1", 6, "l1");
+        let described: Vec<String> = b
+            .history
+            .operations()
+            .iter()
+            .map(|o| describe(o).replace("save l1 of v1 from tab-1: ", ""))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "shown queued (Network)",
+                "Network error",
+                "shown nothing",
+                "shown nothing",
+                "shown saved",
+                "never finished"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_save_shown_as_saved_and_known_ok_must_be_stored_with_its_content() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        done(&mut b, EntryType::Info, 1, "saved");
+        save(&mut b, "tab-1", 2, "l2");
+        done(&mut b, EntryType::Ok, 2, "queued");
+        assert!(acked_durable(&b.history, &rows(json!([]))).is_ok());
+
+        let mut c = Builder::default();
+        save(&mut c, "tab-1", 1, "l1");
+        done(&mut c, EntryType::Ok, 1, "saved");
+        // The right start but another end is other content.
+        let moved =
+            json!([{"id": 7, "video_id": "v1", "loop_id": "l1", "start_s": 10, "end_s": 99}]);
+        let v = acked_durable(&c.history, &rows(moved));
+        assert_eq!(indices(&v), [0]);
+        let why = v.violation.unwrap().explanation;
+        assert!(why.contains("was saved at 0.002s"), "{why}");
+    }
+
+    #[test]
+    fn a_failure_needs_both_an_error_category_and_a_message_the_user_saw() {
+        let silent = |kind: EntryType, shown: &str, with_category: bool| {
+            let mut b = Builder::default();
+            save(&mut b, "tab-1", 1, "l1");
+            if with_category {
+                with_error(&mut b, kind, 1, json!({ "shown": shown }));
+            } else {
+                done(&mut b, kind, 1, shown);
+            }
+            !no_silent_failure(&b.history).is_ok()
+        };
+        assert!(!silent(EntryType::Ok, "queued", false));
+        assert!(silent(EntryType::Ok, "failed", false));
+        assert!(silent(EntryType::Fail, "failed", false));
+        assert!(silent(EntryType::Fail, "nothing", true));
+        assert!(!silent(EntryType::Fail, "failed", true));
+        assert!(!silent(EntryType::Info, "queued", true));
+    }
+
+    #[test]
+    fn silent_failures_are_counted_only_when_there_are_several() {
+        let mut one = Builder::default();
+        save(&mut one, "tab-1", 1, "l1");
+        done(&mut one, EntryType::Fail, 1, "nothing");
+        // Unfinished saves are not failures yet.
+        save(&mut one, "tab-1", 2, "l2");
+        let v = no_silent_failure(&one.history);
+        assert_eq!(indices(&v), [0]);
+        let why = v.violation.unwrap().explanation;
+        assert!(
+            why.starts_with("Saving loop l1 of v1 from client-1 failed at 0.002s")
+                && !why.contains("ended this way"),
+            "{why}"
+        );
+
+        let mut two = Builder::default();
+        save(&mut two, "tab-1", 1, "l1");
+        save(&mut two, "tab-1", 2, "l2");
+        done(&mut two, EntryType::Fail, 2, "nothing");
+        done(&mut two, EntryType::Ok, 1, "nothing");
+        let v = no_silent_failure(&two.history);
+        assert_eq!(indices(&v), [0, 1]);
+        let why = v.violation.unwrap().explanation;
+        assert!(why.contains("(2 saves ended this way)"), "{why}");
+    }
+
+    #[test]
+    fn only_a_save_shown_as_queued_must_sync_eventually() {
+        let mut b = Builder::default();
+        save(&mut b, "tab-1", 1, "l1");
+        done(&mut b, EntryType::Ok, 1, "saved");
+        assert!(queued_eventually_synced(&b.history, &rows(json!([]))).is_ok());
+
+        let mut q = Builder::default();
+        save(&mut q, "tab-1", 1, "l1");
+        with_error(&mut q, EntryType::Info, 1, json!({"shown": "queued"}));
+        let v = queued_eventually_synced(&q.history, &rows(json!([])));
+        assert_eq!(indices(&v), [0]);
+        let why = v.violation.unwrap().explanation;
+        assert!(why.contains("shown as queued at 0.002s"), "{why}");
+    }
 }

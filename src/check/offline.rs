@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{secs, show, FinalState, Verdict, Witness};
-use crate::history::{EntryType, History, Operation};
+use crate::history::{Entry, EntryType, History, Operation};
 
 /// Every device shows what the server has once the liveness phase is over.
 pub const CONVERGENCE: &str = "convergence";
@@ -222,11 +222,12 @@ fn reached(op: &Operation<'_>, state: &FinalState) -> bool {
 /// business).
 pub fn queue_durable(history: &History, state: &FinalState) -> Verdict {
     let facts = Facts::of(history);
-    let crashes: Vec<(&str, u64)> = history
+    // Before and after are history order, not the clock: the simulator's clock ticks, so an
+    // acknowledgement and the crash right after it often share an instant.
+    let crashes: Vec<&Entry> = history
         .entries
         .iter()
         .filter(|e| e.kind == EntryType::Fault && e.f == "crash")
-        .filter_map(|e| Some((e.value.get("host")?.as_str()?, e.time_us)))
         .collect();
     let pushes = history.operations_named("push");
     for a in facts.edits.iter().chain(&facts.generations) {
@@ -234,18 +235,20 @@ pub fn queue_durable(history: &History, state: &FinalState) -> Verdict {
             continue;
         }
         let host = a.invoke.process.as_str();
-        let Some(&(_, crash_us)) = crashes.iter().find(|(h, t)| *h == host && *t > ack_us(a))
-        else {
+        let Some(crash) = crashes.iter().find(|c| {
+            c.value.get("host").and_then(Value::as_str) == Some(host) && c.index > a.last().index
+        }) else {
             continue;
         };
+        let crash_us = crash.time_us;
         let mine = |p: &&Operation<'_>| p.invoke.process == host && p.invoke.op == a.invoke.op;
         let given_up = pushes.iter().filter(mine).any(|p| {
-            p.invoke.time_us < crash_us && p.result().get("given_up") == Some(&Value::Bool(true))
+            p.invoke.index < crash.index && p.result().get("given_up") == Some(&Value::Bool(true))
         });
         let retried = pushes
             .iter()
             .filter(mine)
-            .any(|p| p.invoke.time_us > crash_us);
+            .any(|p| p.invoke.index > crash.index);
         if given_up || retried {
             continue;
         }

@@ -209,3 +209,196 @@ fn an_edit_put_back_after_it_was_replaced_is_applied_twice() {
         .expect("e1 came back after e2 replaced it");
     assert!(v.explanation.contains("'e1'"), "{}", v.explanation);
 }
+
+fn push(b: &mut Builder, process: &str, op: u32, kind: EntryType, value: Value) {
+    b.invoke(process, "push", op, json!({}));
+    b.complete(process, kind, "push", op, value);
+}
+
+fn crash<'a>(b: &'a mut Builder, host: &str) -> &'a mut Builder {
+    b.fault("crash", json!({"kind": "crash", "host": host}))
+}
+
+fn lost_ops(v: &Verdict) -> Vec<usize> {
+    let why = v.violation.as_ref().expect("a violation");
+    why.ops.iter().map(|w| w.index).collect()
+}
+
+#[test]
+fn queue_durable_names_the_lost_edit_and_when_it_was_acknowledged_and_lost() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    crash(&mut b, "client-1");
+    let v = queue_durable(&b.history, &state("r1.title.0", &[], json!([]), &[]));
+    assert_eq!(lost_ops(&v), [0]);
+    let why = v.violation.unwrap();
+    assert!(
+        why.explanation.starts_with(
+            "client-1's edit set r1.title='e1' was acknowledged at 0.002s and had not reached the server when the device crashed at 0.003s;"
+        ),
+        "{}",
+        why.explanation
+    );
+    assert_eq!(why.ops[0].detail, "edit set r1.title='e1'");
+}
+
+#[test]
+fn queue_durable_orders_the_crash_and_the_acknowledgement_by_the_history() {
+    let never = state("r1.title.0", &[], json!([]), &[]);
+    // The crash right after the acknowledgement, within the same tick of the clock.
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    crash(&mut b, "client-1").same_instant();
+    assert_eq!(lost_ops(&queue_durable(&b.history, &never)), [0]);
+    // An edit acknowledged after the restart was never in the queue the crash emptied.
+    let mut after = Builder::default();
+    crash(&mut after, "client-1");
+    edit(&mut after, "client-1", 1, "e1");
+    assert!(queue_durable(&after.history, &never).is_ok());
+}
+
+#[test]
+fn queue_durable_excuses_an_action_given_up_before_the_crash_but_not_one_merely_tried() {
+    let never = state("r1.title.0", &[], json!([]), &[]);
+    let mut gave_up = Builder::default();
+    edit(&mut gave_up, "client-1", 1, "e1");
+    push(
+        &mut gave_up,
+        "client-1",
+        1,
+        EntryType::Fail,
+        json!({"given_up": true}),
+    );
+    crash(&mut gave_up, "client-1");
+    assert!(queue_durable(&gave_up.history, &never).is_ok());
+
+    let mut tried = Builder::default();
+    edit(&mut tried, "client-1", 1, "e1");
+    push(
+        &mut tried,
+        "client-1",
+        1,
+        EntryType::Info,
+        json!({"given_up": false}),
+    );
+    crash(&mut tried, "client-1");
+    assert_eq!(lost_ops(&queue_durable(&tried.history, &never)), [0]);
+}
+
+#[test]
+fn queue_durable_needs_a_push_of_this_action_by_this_device_after_the_crash() {
+    let never = state("r1.title.0", &[], json!([]), &[]);
+    let mut other_device = Builder::default();
+    edit(&mut other_device, "client-1", 1, "e1");
+    crash(&mut other_device, "client-1");
+    push(&mut other_device, "client-2", 1, EntryType::Ok, json!({}));
+    assert_eq!(lost_ops(&queue_durable(&other_device.history, &never)), [0]);
+
+    let mut other_op = Builder::default();
+    edit(&mut other_op, "client-1", 1, "e1");
+    crash(&mut other_op, "client-1");
+    push(&mut other_op, "client-1", 2, EntryType::Ok, json!({}));
+    assert_eq!(lost_ops(&queue_durable(&other_op.history, &never)), [0]);
+}
+
+#[test]
+fn queue_durable_leaves_a_surfaced_conflict_to_the_user() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
+    b.complete("client-1", EntryType::Ok, "conflict", 1, json!({}));
+    crash(&mut b, "client-1");
+    assert!(queue_durable(&b.history, &state("r1.title.0", &[], json!([]), &[])).is_ok());
+}
+
+#[test]
+fn queue_durable_judges_generations_by_their_usage_rows() {
+    let mut b = Builder::default();
+    generate(&mut b, "client-1", 7);
+    crash(&mut b, "client-1");
+    let v = queue_durable(&b.history, &state("r1.title.0", &[], usage(&[]), &[]));
+    assert_eq!(lost_ops(&v), [0]);
+    assert_eq!(v.violation.unwrap().ops[0].detail, "generation (op 7)");
+    let charged = state("r1.title.0", &[], usage(&[7]), &[]);
+    assert!(queue_durable(&b.history, &charged).is_ok());
+}
+
+#[test]
+fn an_edit_reached_the_server_only_if_an_image_of_its_record_carried_its_value() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    crash(&mut b, "client-1");
+    // The record was written, but never with this edit's value.
+    let other_value = state("r1.title.0", &["e0"], json!([]), &[]);
+    assert_eq!(lost_ops(&queue_durable(&b.history, &other_value)), [0]);
+    // The value was written, but to another record.
+    let mut other_record = state("r1.title.0", &[], json!([]), &[]);
+    other_record
+        .audit
+        .insert("runs".into(), rows(json!([{"id": "r2", "title": "e1"}])));
+    assert_eq!(lost_ops(&queue_durable(&b.history, &other_record)), [0]);
+}
+
+#[test]
+fn a_lost_edit_names_the_older_edit_whose_value_won() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    edit(&mut b, "client-2", 2, "e2");
+    let v = no_lost_acked_edit(&b.history, &state("e1", &["e2", "e1"], json!([]), &[]));
+    assert_eq!(lost_ops(&v), [2, 0]);
+    let why = v.violation.unwrap().explanation;
+    assert!(
+        why.starts_with(
+            "client-2 saved r1.title='e2' at 0.004s and was told it was saved, but the server ends with 'e1' (written by client-1's edit at 0.001s, made before this one was saved)"
+        ),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_lost_edit_says_whether_it_ever_reached_the_server() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    let put_back = no_lost_acked_edit(&b.history, &state("r1.title.0", &["e1"], json!([]), &[]));
+    let why = put_back.violation.unwrap().explanation;
+    assert!(
+        why.contains("the edit took effect, then a write of a stale copy"),
+        "{why}"
+    );
+    let never = no_lost_acked_edit(&b.history, &state("r1.title.0", &[], json!([]), &[]));
+    let why = never.violation.unwrap().explanation;
+    assert!(why.contains("this edit never reached the server"), "{why}");
+}
+
+#[test]
+fn applied_once_counts_every_extra_charge_and_names_the_value_in_between() {
+    let mut b = Builder::default();
+    generate(&mut b, "client-1", 4);
+    let thrice = state("r1.title.0", &[], usage(&[4, 4, 4]), &[]);
+    let v = applied_once(&b.history, &thrice);
+    assert_eq!(lost_ops(&v), [0]);
+    let why = v.violation.unwrap().explanation;
+    assert!(why.contains("charged 3 times"), "{why}");
+
+    let mut e = Builder::default();
+    edit(&mut e, "client-1", 1, "e1");
+    edit(&mut e, "client-2", 2, "e2");
+    let v = applied_once(
+        &e.history,
+        &state("e1", &["e1", "e2", "e1"], json!([]), &[]),
+    );
+    assert_eq!(lost_ops(&v), [0]);
+    let why = v.violation.unwrap().explanation;
+    assert!(why.contains("was replaced by 'e2'"), "{why}");
+}
+
+#[test]
+fn only_a_crash_empties_a_queue() {
+    let mut b = Builder::default();
+    edit(&mut b, "client-1", 1, "e1");
+    b.fault(
+        "partition",
+        json!({"kind": "partition", "host": "client-1"}),
+    );
+    assert!(queue_durable(&b.history, &state("r1.title.0", &[], json!([]), &[])).is_ok());
+}

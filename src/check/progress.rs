@@ -253,4 +253,158 @@ mod tests {
         poll(&mut good, "tab-b", 3, 100, 100);
         assert!(eventually_complete(&good.history, 100).is_ok());
     }
+
+    fn indices(v: &Verdict) -> Vec<usize> {
+        let why = v.violation.as_ref().expect("a violation");
+        why.ops.iter().map(|w| w.index).collect()
+    }
+
+    #[test]
+    fn monotonic_blames_the_first_poll_that_showed_the_high_and_lets_a_display_stay_put() {
+        let mut h = Builder::default();
+        poll(&mut h, "tab", 1, 10, 10);
+        poll(&mut h, "tab", 2, 50, 50);
+        // Showing the same value again is not going backwards, and the earlier poll that
+        // first showed it stays the witness.
+        poll(&mut h, "tab", 3, 50, 50);
+        poll(&mut h, "tab", 4, 30, 30);
+        let v = monotonic_progress(&h.history);
+        assert_eq!(indices(&v), [2, 6]);
+        let why = v.violation.unwrap();
+        // Times are completions: the display changes when a poll returns.
+        assert!(
+            why.explanation
+                .starts_with("tab showed progress 50 at 0.004s, then 30 at 0.008s from replica-1:"),
+            "{}",
+            why.explanation
+        );
+        assert_eq!(why.ops[0].detail, "showed 50 from replica-1");
+        assert_eq!(why.ops[1].detail, "showed 30 from replica-1");
+
+        let mut flat = Builder::default();
+        poll(&mut flat, "tab", 1, 50, 50);
+        poll(&mut flat, "tab", 2, 50, 50);
+        assert!(monotonic_progress(&flat.history).is_ok());
+    }
+
+    #[test]
+    fn monotonic_follows_completion_order_and_says_when_the_page_had_just_loaded() {
+        // The first poll is overtaken: what the tab showed last is the older poll's answer.
+        let mut h = Builder::default();
+        h.invoke("tab", "poll", 1, json!({"reload": true}));
+        h.invoke("tab", "poll", 2, json!({"reload": false}));
+        h.complete("tab", EntryType::Ok, "poll", 2, json!({"shown": 50}));
+        h.complete("tab", EntryType::Ok, "poll", 1, json!({"shown": 40}));
+        let v = monotonic_progress(&h.history);
+        assert_eq!(indices(&v), [1, 0]);
+        let why = v.violation.unwrap();
+        assert_eq!(why.ops[0].detail, "showed 50");
+        assert_eq!(
+            why.ops[1].detail,
+            "showed 40, first poll after the page loaded"
+        );
+
+        // Only answers the tab displayed count: a failed poll's value never reached the page.
+        let mut failed = Builder::default();
+        poll(&mut failed, "tab", 1, 85, 85);
+        failed.invoke("tab", "poll", 2, json!({}));
+        failed.complete("tab", EntryType::Fail, "poll", 2, json!({"shown": 10}));
+        assert!(monotonic_progress(&failed.history).is_ok());
+    }
+
+    fn verify(h: &mut Builder, who: &str, op: u32, kind: EntryType, read: u64) {
+        h.invoke(who, "verify", op, json!({}));
+        h.complete(
+            who,
+            kind,
+            "verify",
+            op,
+            json!({"read": read, "host": "replica-2"}),
+        );
+    }
+
+    #[test]
+    fn read_your_writes_holds_a_client_to_its_highest_acknowledged_write() {
+        let mut h = Builder::default();
+        write(&mut h, "gen", 1, 40);
+        // A lower write later does not lower what the client may expect to read.
+        write(&mut h, "gen", 2, 30);
+        verify(&mut h, "gen", 3, EntryType::Ok, 35);
+        let v = read_your_writes(&h.history);
+        assert_eq!(indices(&v), [0, 4]);
+        let why = v.violation.unwrap();
+        assert!(
+            why.explanation.starts_with(
+                "gen wrote progress 40 (acknowledged at 0.002s), then read 35 back at 0.005s from replica-2:"
+            ),
+            "{}",
+            why.explanation
+        );
+        assert_eq!(why.ops[0].detail, "wrote 40");
+        assert_eq!(why.ops[1].detail, "verify read 35 from replica-2");
+
+        let mut higher = Builder::default();
+        write(&mut higher, "gen", 1, 40);
+        write(&mut higher, "gen", 2, 50);
+        verify(&mut higher, "gen", 3, EntryType::Ok, 45);
+        assert_eq!(indices(&read_your_writes(&higher.history)), [2, 4]);
+
+        // Writing the same value again keeps the first write as the one that set it.
+        let mut again = Builder::default();
+        write(&mut again, "gen", 1, 40);
+        write(&mut again, "gen", 2, 40);
+        verify(&mut again, "gen", 3, EntryType::Ok, 30);
+        assert_eq!(indices(&read_your_writes(&again.history)), [0, 4]);
+    }
+
+    #[test]
+    fn read_your_writes_accepts_reading_exactly_the_write_and_ignores_what_did_not_happen() {
+        let mut exact = Builder::default();
+        write(&mut exact, "gen", 1, 40);
+        verify(&mut exact, "gen", 2, EntryType::Ok, 40);
+        assert!(read_your_writes(&exact.history).is_ok());
+
+        // A failed write promised nothing, and a failed read showed nothing.
+        let mut h = Builder::default();
+        write(&mut h, "gen", 1, 40);
+        h.invoke("gen", "write", 2, json!({"progress": 90}));
+        h.complete("gen", EntryType::Fail, "write", 2, json!({}));
+        verify(&mut h, "gen", 3, EntryType::Fail, 10);
+        verify(&mut h, "gen", 4, EntryType::Ok, 40);
+        assert!(read_your_writes(&h.history).is_ok());
+    }
+
+    #[test]
+    fn read_your_writes_counts_an_acknowledgement_in_the_same_instant_as_the_read() {
+        let mut h = Builder::default();
+        write(&mut h, "gen", 1, 40);
+        h.invoke("gen", "poll", 2, json!({})).same_instant();
+        h.complete("gen", EntryType::Ok, "poll", 2, json!({"read": 25}));
+        assert_eq!(indices(&read_your_writes(&h.history)), [0, 2]);
+    }
+
+    #[test]
+    fn eventually_complete_judges_each_pollers_last_completed_poll() {
+        let mut h = Builder::default();
+        poll(&mut h, "tab-a", 1, 100, 100);
+        poll(&mut h, "tab-b", 2, 85, 85);
+        // A poll cut off by the end of the run showed nothing new.
+        h.invoke("tab-a", "poll", 3, json!({}));
+        let v = eventually_complete(&h.history, 100);
+        assert_eq!(indices(&v), [2]);
+        let why = v.violation.unwrap();
+        assert!(
+            why.explanation.starts_with(
+                "When the run ended tab-b still showed progress 85: its last poll at 0.003s"
+            ),
+            "{}",
+            why.explanation
+        );
+
+        let mut blank = Builder::default();
+        blank.invoke("tab", "poll", 1, json!({}));
+        blank.complete("tab", EntryType::Info, "poll", 1, json!({}));
+        let why = eventually_complete(&blank.history, 100).violation.unwrap();
+        assert_eq!(why.ops[0].detail, "left the page showing nothing");
+    }
 }

@@ -92,6 +92,16 @@ impl Builder {
 }
 
 impl Builder {
+    /// Gives the last entry the time of the one before it: the simulator's clock ticks, so
+    /// entries that happen in order often share an instant, and checkers must not assume
+    /// distinct times.
+    pub fn same_instant(&mut self) -> &mut Self {
+        let n = self.history.entries.len();
+        assert!(n >= 2, "needs an entry before the last");
+        self.history.entries[n - 1].time_us = self.history.entries[n - 2].time_us;
+        self
+    }
+
     /// Records a nemesis fault `f` with `value`, after everything so far.
     pub fn fault(&mut self, f: &str, value: Value) -> &mut Self {
         self.clock += 1000;

@@ -194,3 +194,137 @@ proptest! {
         prop_assert_eq!(lost_updates::check(&h.history, &st, T).is_ok(), lost != n - 1);
     }
 }
+
+#[test]
+fn unique_slugs_names_only_the_acknowledged_creates_of_the_shared_slug() {
+    let mut h = Builder::default();
+    h.create_ok("a", 1, "f1", 1, "my-card")
+        .create_ok("b", 2, "f2", 2, "my-card")
+        .create_ok("c", 3, "f3", 3, "other");
+    h.invoke("d", "create", 4, json!({"form_id": "f4", "name": "n"}));
+    h.complete(
+        "d",
+        EntryType::Info,
+        "create",
+        4,
+        json!({"id": 4, "slug": "my-card"}),
+    );
+    let bad = state(
+        T,
+        json!([{"id": 1, "slug": "my-card"}, {"id": 2, "slug": "my-card"}, {"id": 3, "slug": "other"}]),
+    );
+    let v = unique_slugs::check(&h.history, &bad, T, "slug")
+        .violation
+        .unwrap();
+    let named: Vec<usize> = v.ops.iter().map(|w| w.index).collect();
+    assert_eq!(named, [0, 2]);
+    assert_eq!(v.ops[0].detail, "create 'n' -> slug 'my-card', id 1");
+    assert!(
+        v.explanation
+            .starts_with("2 cards share the slug 'my-card' (ids 1, 2):"),
+        "{}",
+        v.explanation
+    );
+}
+
+#[test]
+fn unique_slugs_accepts_one_card_acknowledged_twice_with_its_slug() {
+    // A retried create answered with the card it made the first time.
+    let mut h = Builder::default();
+    h.create_ok("a", 1, "f1", 1, "x")
+        .create_ok("a", 2, "f1", 1, "x");
+    let st = state(T, json!([{"id": 1, "slug": "x"}]));
+    assert!(unique_slugs::check(&h.history, &st, T, "slug").is_ok());
+}
+
+#[test]
+fn duplicate_create_tells_a_double_submit_from_a_retry() {
+    let mut h = Builder::default();
+    h.invoke("a", "create", 1, json!({"form_id": "f1", "name": "n"}));
+    h.complete("a", EntryType::Ok, "create", 1, json!({"id": 1}));
+    h.invoke("a", "create", 2, json!({"form_id": "f1", "name": "n"}));
+    h.complete(
+        "a",
+        EntryType::Ok,
+        "create",
+        2,
+        json!({"id": 2, "attempts": 1}),
+    );
+    h.invoke("a", "create", 3, json!({"form_id": "f2", "name": "n"}));
+    let bad = state(
+        T,
+        json!([{"id": 1, "form_id": "f1"}, {"id": 2, "form_id": "f1"}]),
+    );
+    let v = duplicate_create::check(&h.history, &bad, T, "form_id", duplicate_create::NAME)
+        .violation
+        .unwrap();
+    let named: Vec<usize> = v.ops.iter().map(|w| w.index).collect();
+    assert_eq!(named, [0, 2]);
+    assert_eq!(v.ops[1].detail, "create form_id=\"f1\", 1 attempts");
+    assert!(
+        v.explanation.starts_with(
+            "One logical create (form_id \"f1\") produced 2 rows (ids 1, 2): the same submission was sent more than once"
+        ),
+        "{}",
+        v.explanation
+    );
+}
+
+#[test]
+fn lost_updates_names_the_stale_resend_of_this_card_as_the_culprit() {
+    let mut h = Builder::default();
+    h.edit_ok("a", 1, 1, json!({"title": "A"}), 2, json!({"title": "A"}));
+    h.edit_ok(
+        "b",
+        2,
+        1,
+        json!({"email": "B"}),
+        3,
+        json!({"title": "t0", "email": "B"}),
+    );
+    // Another card's resend of the same stale value, at a higher version, is not the culprit.
+    h.edit_ok(
+        "c",
+        3,
+        2,
+        json!({"email": "C"}),
+        9,
+        json!({"title": "t0", "email": "C"}),
+    );
+    let mut st = state(T, card("t0", "B", 3));
+    st.tables.get_mut(T).unwrap().push(
+        json!({"id": 2, "title": "t0", "email": "C"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    );
+    let v = lost_updates::check(&h.history, &st, T).violation.unwrap();
+    let named: Vec<usize> = v.ops.iter().map(|w| w.index).collect();
+    assert_eq!(named, [0, 2]);
+    assert_eq!(
+        v.ops[0].detail,
+        "edit card 1 meaning to set title='A' -> version 2"
+    );
+}
+
+#[test]
+fn lost_updates_does_not_take_an_edit_at_the_same_version_as_an_earlier_one() {
+    // b's write of the title at version 3 follows a's title at version 2; the title edit
+    // that also claims version 3 is not before it, so b replaced a's change.
+    let mut h = Builder::default();
+    h.edit_ok("a", 1, 1, json!({"title": "A"}), 2, json!({"title": "A"}));
+    h.edit_ok("c", 2, 1, json!({"title": "t0"}), 3, json!({"title": "t0"}));
+    h.edit_ok(
+        "b",
+        3,
+        1,
+        json!({"email": "B"}),
+        3,
+        json!({"title": "t0", "email": "B"}),
+    );
+    let v = lost_updates::check(&h.history, &state(T, card("t0", "B", 3)), T)
+        .violation
+        .expect("b put the stale title back over a's");
+    let named: Vec<usize> = v.ops.iter().map(|w| w.index).collect();
+    assert_eq!(named, [0, 4]);
+}
