@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod duplicate_create;
+pub mod generic;
 pub mod loops;
 pub mod lost_updates;
 pub mod offline;

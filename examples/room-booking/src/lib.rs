@@ -13,6 +13,7 @@ mod server;
 
 use std::collections::BTreeMap;
 
+use faultline::check::generic;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
 use faultline::scenario::{parse_workload, Scenario, Span};
@@ -182,7 +183,8 @@ pub fn system(scenario: &Scenario) -> faultline::Result<SystemSpec> {
             "refusals_justified",
             checks::refusals_justified,
         ))
-        .invariant(Invariant::new("cancel_durable", checks::cancel_durable).reads(TABLE)))
+        .invariant(Invariant::new("cancel_durable", checks::cancel_durable).reads(TABLE))
+        .invariant(generic::no_silent_failure("no_silent_failure", "book")))
 }
 
 /// Runs `logic` as the variant `name`.
