@@ -230,6 +230,55 @@ pub fn read_your_writes(name: &str, write: (&str, &str), read: (&str, &str)) -> 
     })
 }
 
+/// After the liveness phase, every client's local copy (`state.clients[client][field]`, an
+/// array of rows) holds exactly the rows of `table`, by `id`, with the server's value in
+/// every column the copy keeps.
+pub fn convergence(name: &str, table: &str, field: &str) -> Invariant {
+    let (n, t, fld) = (name.to_string(), table.to_string(), field.to_string());
+    Invariant::new(name, move |_history: &History, state: &FinalState| {
+        let server: BTreeMap<String, &serde_json::Map<String, Value>> = state
+            .rows(&t)
+            .iter()
+            .map(|r| (r.get("id").map_or_else(String::new, Value::to_string), r))
+            .collect();
+        for (client, local) in &state.clients {
+            let Some(copy) = local.get(&fld).and_then(Value::as_array) else {
+                continue;
+            };
+            let mut seen = 0;
+            for row in copy.iter().filter_map(Value::as_object) {
+                let id = row.get("id").map_or_else(String::new, Value::to_string);
+                let differs = match server.get(&id) {
+                    None => Some(format!("{client} shows row {id}, which {t} does not have")),
+                    Some(s) => {
+                        row.iter()
+                            .find(|(k, v)| s.get(k.as_str()) != Some(v))
+                            .map(|(k, v)| {
+                                format!(
+                                    "{client} shows {k} = {v} for row {id}; {t} holds {}",
+                                    s.get(k.as_str()).cloned().unwrap_or(Value::Null)
+                                )
+                            })
+                    }
+                };
+                if let Some(why) = differs {
+                    return Verdict::violated(&n, why, vec![]);
+                }
+                seen += 1;
+            }
+            if seen != server.len() {
+                let why = format!(
+                    "{client} shows {seen} rows of {t}, which holds {}",
+                    server.len()
+                );
+                return Verdict::violated(&n, why, vec![]);
+            }
+        }
+        Verdict::holds(&n)
+    })
+    .reads(table)
+}
+
 #[cfg(test)]
 #[path = "generic_tests.rs"]
 mod tests;

@@ -205,3 +205,53 @@ fn read_your_writes_ignores_reads_begun_before_the_write_was_acknowledged() {
     read(&mut b, "client-1", 4, 50);
     assert!(verdict(&inv, &b, &st).is_ok());
 }
+
+#[test]
+fn convergence_wants_every_copy_to_equal_the_server() {
+    let inv = convergence("conv", "runs", "runs");
+    let b = Builder::default();
+    let mut st = state(
+        "runs",
+        json!([{"id": "r1", "title": "a", "version": 3}, {"id": "r2", "title": "b", "version": 1}]),
+    );
+    // A copy may keep fewer columns, but every row and the server's value in each.
+    st.clients.insert(
+        "client-1".into(),
+        json!({"runs": [{"id": "r1", "title": "a"}, {"id": "r2", "title": "b"}]}),
+    );
+    st.clients.insert("client-2".into(), json!({"other": 1}));
+    assert!(verdict(&inv, &b, &st).is_ok());
+    let mut stale = st.clone();
+    stale.clients.insert(
+        "client-3".into(),
+        json!({"runs": [{"id": "r1", "title": "old"}, {"id": "r2", "title": "b"}]}),
+    );
+    let why = verdict(&inv, &b, &stale)
+        .violation
+        .expect("stale")
+        .explanation;
+    assert!(
+        why.contains("client-3") && why.contains("\"old\"") && why.contains("\"a\""),
+        "{why}"
+    );
+    let mut missing = st.clone();
+    missing.clients.insert(
+        "client-3".into(),
+        json!({"runs": [{"id": "r1", "title": "a"}]}),
+    );
+    assert!(verdict(&inv, &b, &missing)
+        .violation
+        .expect("missing")
+        .explanation
+        .contains("1 rows"));
+    let mut extra = st;
+    extra.clients.insert(
+        "client-3".into(),
+        json!({"runs": [{"id": "r1", "title": "a"}, {"id": "r2", "title": "b"}, {"id": "r9"}]}),
+    );
+    assert!(verdict(&inv, &b, &extra)
+        .violation
+        .expect("extra")
+        .explanation
+        .contains("r9"));
+}
