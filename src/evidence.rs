@@ -102,9 +102,7 @@ fn write_one(
     let timeline_path = dir.join(format!("{stem}.timeline.html"));
     let html = crate::report::timeline::html(loaded, &plan, &result, &run);
     std::fs::write(&timeline_path, html).map_err(io(&timeline_path))?;
-    let shrunk = crate::shrink::shrink(loaded, &plan, invariant, SHRINK_BUDGET)?;
-    let shrunk_path = dir.join(format!("{stem}-{invariant}.json"));
-    shrunk.plan.save(&shrunk_path)?;
+    let shrunk = shrink_and_save(loaded, &plan, invariant, dir)?;
     Ok(Evidence {
         variant: variant.to_string(),
         seed,
@@ -112,7 +110,36 @@ fn write_one(
         plan: plan_path,
         history: history_path,
         timeline: timeline_path,
-        shrunk: shrunk_path,
+        shrunk: PathBuf::from(&shrunk.path),
         shrunk_from_to: (shrunk.before, shrunk.after),
+    })
+}
+
+/// Shrinks the failing `plan` to the fewest events that still violate `invariant` and
+/// saves the minimal plan under `dir` as `SCENARIO-VARIANT-seedS-INVARIANT.json`.
+pub fn shrink_and_save(
+    loaded: &Loaded,
+    plan: &crate::plan::Plan,
+    invariant: &str,
+    dir: &Path,
+) -> Result<text::ShrinkNote> {
+    let shrunk = crate::shrink::shrink(loaded, plan, invariant, SHRINK_BUDGET)?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join(format!(
+        "{}-{}-seed{}-{invariant}.json",
+        loaded.scenario.file.name, plan.variant, plan.seed
+    ));
+    shrunk.plan.save(&path)?;
+    Ok(text::ShrinkNote {
+        variant: plan.variant.clone(),
+        seed: plan.seed,
+        invariant: invariant.to_string(),
+        before: shrunk.before,
+        after: shrunk.after,
+        runs: shrunk.runs,
+        path: path.to_string_lossy().into_owned(),
     })
 }

@@ -244,32 +244,14 @@ impl Harness {
             Error::Usage("Harness: choose a scenario with `.scenario(name_or_path)`".into())
         })?;
         let plain = self.registry.load_scenario(arg)?;
-        let names = {
-            let system = self.system(&plain)?;
-            let all = system.variants();
-            let listed: Vec<String> = plain
-                .file
-                .variants
-                .iter()
-                .filter(|v| all.contains(v))
-                .cloned()
-                .collect();
-            // Added variants always run, whatever the file lists; alone unless the
-            // system's own were asked for too.
-            let mut names = if !self.variants.is_empty() && !self.builtin_variants {
-                Vec::new()
-            } else if listed.is_empty() {
-                all
-            } else {
-                listed
-            };
-            for v in &self.variants {
-                if !names.contains(&v.name) {
-                    names.push(v.name.clone());
-                }
+        // The file's list (or every variant the system shows: only the added ones unless
+        // the system's own were asked for), and every added variant, whatever the file lists.
+        let mut names = crate::system::selected_variants(&plain, self.system(&plain)?.as_ref());
+        for v in &self.variants {
+            if !names.contains(&v.name) {
+                names.push(v.name.clone());
             }
-            names
-        };
+        }
         let scenario = self.scenario_with_expectations(plain, &names)?;
         let make = || Loaded::with_logic(scenario.clone(), &|s| self.build(s));
         let loaded = make()?;

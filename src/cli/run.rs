@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::determinism;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::report::summary::RunDoc;
 use crate::report::text;
 use crate::runner::{run_many_lazy, run_many_partial, Loaded, Target, VariantSummary};
@@ -153,31 +153,15 @@ fn shrink_first_failures(
             continue;
         }
         let plan = loaded.plan(f.variant, f.seed)?;
-        let shrunk = crate::shrink::shrink(loaded, &plan, &f.verdict.invariant, SHRINK_BUDGET)?;
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = dir.join(format!(
-            "{}-{}-seed{}-{}.json",
-            loaded.scenario.file.name, f.variant, f.seed, f.verdict.invariant
-        ));
-        shrunk.plan.save(&path)?;
-        notes.push(text::ShrinkNote {
-            variant: f.variant.to_string(),
-            seed: f.seed,
-            invariant: f.verdict.invariant.clone(),
-            before: shrunk.before,
-            after: shrunk.after,
-            runs: shrunk.runs,
-            path: path.to_string_lossy().into_owned(),
-        });
+        notes.push(crate::evidence::shrink_and_save(
+            loaded,
+            &plan,
+            &f.verdict.invariant,
+            dir,
+        )?);
     }
     Ok(notes)
 }
-
-/// Runs a shrink spends at most when `faultline run` shrinks a failure.
-const SHRINK_BUDGET: usize = 1000;
 
 /// True when no invariant of `s` was violated where its seed's expectations forbid it.
 fn nothing_unexpected(s: &VariantSummary) -> bool {

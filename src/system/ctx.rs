@@ -61,6 +61,11 @@ pub struct OpScope<'a> {
 }
 
 impl OpScope<'_> {
+    /// The operation's id.
+    pub fn op(&self) -> u32 {
+        self.op
+    }
+
     /// The operation took effect.
     pub fn ok(self, value: Value) {
         self.recorder.record(

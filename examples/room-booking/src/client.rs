@@ -5,20 +5,21 @@ use std::cell::RefCell;
 
 use faultline::backend::{filter, row, AuthApi, Backend, DbError, Request, EXCLUSION_VIOLATION};
 use faultline::plan::ClientScript;
-use faultline::system::ClientCtx;
+use faultline::system::{ClientCtx, OpScope};
 use serde_json::{json, Value};
 
 use crate::server::overlaps;
 use crate::{Action, TABLE};
 
-/// One version of the booking page's code.
+/// One version of the booking page's code. The run loop records what the user asked for
+/// (the invoke, from the plan); the code completes `scope` with what the user was shown.
 #[allow(async_fn_in_trait)]
 pub trait BookingLogic: Clone + 'static {
-    /// Books `[start, end)` in `room` as op `op`; returns the booking's id when it took.
+    /// Books `[start, end)` in `room`; returns the booking's id when it took.
     async fn book<B: Backend, A: AuthApi>(
         &self,
         ctx: &ClientCtx<B, A>,
-        op: u32,
+        scope: OpScope<'_>,
         room: &str,
         start: u64,
         end: u64,
@@ -50,31 +51,23 @@ impl BookingLogic for Shipped {
     async fn book<B: Backend, A: AuthApi>(
         &self,
         ctx: &ClientCtx<B, A>,
-        op: u32,
+        scope: OpScope<'_>,
         room: &str,
         start: u64,
         end: u64,
     ) -> Option<i64> {
-        let scope = ctx.begin(
-            op,
-            "book",
-            json!({"room": room, "start": start, "end": end}),
-        );
         let active = filter([("room", json!(room)), ("status", json!("active"))]);
         // The bug: a check, then an insert, with nothing on the server between them.
-        match ctx.call(Request::select(TABLE, active)).await {
+        let free = match ctx.call(Request::select(TABLE, active)).await {
+            Ok(r) => !r.rows().iter().any(|b| overlaps(b, start, end)),
             Err(e) => {
-                return {
-                    scope.error(json!({}), &e);
-                    None
-                }
+                scope.error(json!({}), &e);
+                return None;
             }
-            Ok(r) => {
-                if r.rows().iter().any(|b| overlaps(b, start, end)) {
-                    scope.fail(json!({}), &taken());
-                    return None;
-                }
-            }
+        };
+        if !free {
+            scope.fail(json!({}), &taken());
+            return None;
         }
         let new = row([
             ("user_id", json!(ctx.user)),
@@ -101,16 +94,12 @@ impl BookingLogic for Shipped {
                 }
                 Err(e) if e.outcome_unknown() && attempt < 2 => continue,
                 Err(e) if attempt > 0 => {
-                    return {
-                        scope.info(json!({}), &e);
-                        None
-                    }
+                    scope.info(json!({}), &e);
+                    return None;
                 }
                 Err(e) => {
-                    return {
-                        scope.error(json!({}), &e);
-                        None
-                    }
+                    scope.error(json!({}), &e);
+                    return None;
                 }
             }
         }
@@ -122,17 +111,12 @@ impl BookingLogic for Fixed {
     async fn book<B: Backend, A: AuthApi>(
         &self,
         ctx: &ClientCtx<B, A>,
-        op: u32,
+        scope: OpScope<'_>,
         room: &str,
         start: u64,
         end: u64,
     ) -> Option<i64> {
-        let scope = ctx.begin(
-            op,
-            "book",
-            json!({"room": room, "start": start, "end": end}),
-        );
-        let key = format!("{}-{op}", ctx.name);
+        let key = format!("{}-{}", ctx.name, scope.op());
         let args = json!({"user_id": ctx.user, "room": room, "start_min": start, "end_min": end, "booking_key": key});
         // The same key on every attempt: the server answers a retry with the booking it
         // already made, so an attempt that timed out but committed is not booked again.
@@ -163,17 +147,12 @@ impl BookingLogic for Fixed {
 impl BookingLogic for RefusesAll {
     async fn book<B: Backend, A: AuthApi>(
         &self,
-        ctx: &ClientCtx<B, A>,
-        op: u32,
-        room: &str,
-        start: u64,
-        end: u64,
+        _ctx: &ClientCtx<B, A>,
+        scope: OpScope<'_>,
+        _room: &str,
+        _start: u64,
+        _end: u64,
     ) -> Option<i64> {
-        let scope = ctx.begin(
-            op,
-            "book",
-            json!({"room": room, "start": start, "end": end}),
-        );
         scope.fail(json!({}), &taken());
         None
     }
@@ -203,7 +182,9 @@ pub async fn run<L: BookingLogic, B: Backend, A: AuthApi>(
         ctx.wait_until(planned.at_ms).await;
         match serde_json::from_value(planned.action).map_err(|e| e.to_string())? {
             Action::Book { room, start, end } => {
-                if let Some(id) = logic.book(ctx, planned.id, &room, start, end).await {
+                let asked = json!({"room": room, "start": start, "end": end});
+                let scope = ctx.begin(planned.id, "book", asked);
+                if let Some(id) = logic.book(ctx, scope, &room, start, end).await {
                     held.borrow_mut().push(id);
                 }
             }
