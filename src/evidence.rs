@@ -28,30 +28,38 @@ pub struct Evidence {
     pub history: PathBuf,
     /// A self-contained HTML timeline of the run.
     pub timeline: PathBuf,
-    /// The shrunk plan that still violates the invariant.
-    pub shrunk: PathBuf,
+    /// The shrunk plan that still violates the invariant; `None` on PostgreSQL, where
+    /// shrinking would rerun the plan hundreds of times on the wall clock.
+    pub shrunk: Option<PathBuf>,
     /// Plan events before and after shrinking.
-    pub shrunk_from_to: (usize, usize),
+    pub shrunk_from_to: Option<(usize, usize)>,
 }
 
 impl Evidence {
     /// Lines for a report: where each file is and how to replay the minimal plan.
     pub fn describe(&self, replay_template: &str) -> String {
-        let minimal = crate::harness::replay_with_plan(replay_template, &self.shrunk);
-        format!(
+        let head = format!(
             "\nEVIDENCE  variant {}  seed {}  invariant {}\n  plan:     {}\n  history:  {}\n  \
-             timeline: {}\n  shrunk:   {} ({} -> {} plan events)\n  replay the minimal plan: {}\n",
+             timeline: {}\n",
             self.variant,
             self.seed,
             self.invariant,
             self.plan.display(),
             self.history.display(),
             self.timeline.display(),
-            self.shrunk.display(),
-            self.shrunk_from_to.0,
-            self.shrunk_from_to.1,
-            minimal,
-        )
+        );
+        match (&self.shrunk, self.shrunk_from_to) {
+            (Some(shrunk), Some((before, after))) => format!(
+                "{head}  shrunk:   {} ({before} -> {after} plan events)\n  \
+                 replay the minimal plan: {}\n",
+                shrunk.display(),
+                crate::harness::replay_with_plan(replay_template, shrunk),
+            ),
+            _ => format!(
+                "{head}  not shrunk (PostgreSQL runs on the wall clock)\n  replay the plan: {}\n",
+                crate::harness::replay_with_plan(replay_template, &self.plan),
+            ),
+        }
     }
 }
 
@@ -102,7 +110,11 @@ fn write_one(
     let timeline_path = dir.join(format!("{stem}.timeline.html"));
     let html = crate::report::timeline::html(loaded, &plan, &result, &run);
     std::fs::write(&timeline_path, html).map_err(io(&timeline_path))?;
-    let shrunk = shrink_and_save(loaded, &plan, invariant, dir)?;
+    let shrunk = if loaded.target.is_postgres() {
+        None
+    } else {
+        Some(shrink_and_save(loaded, &plan, invariant, dir)?)
+    };
     Ok(Evidence {
         variant: variant.to_string(),
         seed,
@@ -110,8 +122,8 @@ fn write_one(
         plan: plan_path,
         history: history_path,
         timeline: timeline_path,
-        shrunk: PathBuf::from(&shrunk.path),
-        shrunk_from_to: (shrunk.before, shrunk.after),
+        shrunk_from_to: shrunk.as_ref().map(|s| (s.before, s.after)),
+        shrunk: shrunk.map(|s| PathBuf::from(s.path)),
     })
 }
 

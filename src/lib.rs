@@ -95,6 +95,8 @@ pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
+#[cfg(all(feature = "postgres", feature = "proptest"))]
+pub mod conformance;
 #[doc(hidden)]
 pub mod determinism;
 #[doc(hidden)]

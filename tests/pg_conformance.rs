@@ -1,18 +1,14 @@
-//! The simulated store against PostgreSQL: the same generated sequence of requests from
-//! one client must give the same answers on both (rows, SQLSTATEs, zero-row updates,
-//! upsert results, version bumps, serial ids) and leave the same rows behind.
+//! The simulated store against PostgreSQL, through the same conformance helper users call
+//! on their own systems: the same generated sequence of requests from one client must give
+//! the same answers on both (rows, SQLSTATEs, zero-row updates, upsert results, version
+//! bumps, serial ids) and leave the same rows behind.
 //!
 //! Needs a database (see `faultline::pg::testing`); skipped with one line without one.
 
-use std::cell::RefCell;
-
 use faultline::backend::{Request, Row};
-use faultline::pg::testing::{comparable, database_for, PgSession};
-use faultline::rng::SimRng;
-use faultline::runner::Loaded;
-use faultline::store::Store;
+use faultline::conformance::Conformance;
+use faultline::pg::testing::database_for;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
 
 const TABLE: &str = "business_cards";
@@ -104,75 +100,38 @@ fn request() -> impl Strategy<Value = Request> {
     ]
 }
 
-/// Gives a create its own base slug: the taken-slug path draws a random suffix, which no
-/// two random generators agree on, so only the free-slug path can be compared.
-fn fresh_slug(req: &Request, i: usize) -> Request {
-    let mut req = req.clone();
-    if let Request::Rpc { args, .. } = &mut req {
-        if args.get("base_slug").is_some() {
-            args["base_slug"] = json!(format!("rpc-{i}"));
+/// Gives each create in a sequence its own base slug: the taken-slug path draws a random
+/// suffix, which no two random generators agree on, so only the free-slug path can be
+/// compared.
+fn fresh_slugs(mut seq: Vec<Request>) -> Vec<Request> {
+    for (i, req) in seq.iter_mut().enumerate() {
+        if let Request::Rpc { args, .. } = req {
+            if args.get("base_slug").is_some() {
+                args["base_slug"] = json!(format!("rpc-{i}"));
+            }
         }
     }
-    req
+    seq
 }
 
-fn sim_store(loaded: &Loaded, schema_variant: &str) -> Store {
-    let mut store = Store::new(SimRng::root(0));
-    loaded
-        .logic
-        .install(schema_variant, &mut store, &json!([]))
-        .expect("install");
-    store
-}
-
-fn conforms(schema_variant: &str) {
-    let test = format!("pg_conformance::{schema_variant}");
+fn conforms(variant: &str) {
+    let test = format!("pg_conformance::{variant}");
     let Some(target) = database_for(&test) else {
         return;
     };
-    let loaded = Loaded::load(
-        "scenarios/business_cards.toml",
+    Conformance::new(
         &faultline_seeds::registry(),
+        "scenarios/business_cards.toml",
+        variant,
     )
-    .expect("scenario");
-    let session = RefCell::new(
-        PgSession::open(&target, loaded.logic.as_ref(), schema_variant).expect("schema"),
-    );
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    // A fixed generator, so a CI failure is the same failure on a laptop.
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&proptest::collection::vec(request(), 1..24), |requests| {
-        let mut pg = session.borrow_mut();
-        pg.reset().expect("reset");
-        let mut sim = sim_store(&loaded, schema_variant);
-        for (i, req) in requests.iter().enumerate() {
-            let req = &fresh_slug(req, i);
-            let s = comparable(sim.execute(req));
-            let p = comparable(pg.execute(req));
-            prop_assert_eq!(
-                &s,
-                &p,
-                "request #{} {:?}: simulated store (left) vs PostgreSQL (right)",
-                i,
-                req
-            );
-        }
-        let all = Request::select(TABLE, Vec::new());
-        prop_assert_eq!(
-            comparable(sim.execute(&all)),
-            comparable(pg.execute(&all)),
-            "final rows"
-        );
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{test}: {e}");
-    }
+    .expect("scenario")
+    .cases(256)
+    .check(
+        &target,
+        proptest::collection::vec(request(), 1..24).prop_map(fresh_slugs),
+    )
+    .expect("both sides set up")
+    .assert_agrees();
 }
 
 #[test]

@@ -5,15 +5,10 @@
 //!
 //! Needs a database (see `faultline::pg::testing`); skipped with one line without one.
 
-use std::cell::RefCell;
-
 use faultline::backend::Request;
-use faultline::pg::testing::{comparable, database_for, PgSession};
-use faultline::rng::SimRng;
-use faultline::runner::Loaded;
-use faultline::store::Store;
+use faultline::conformance::Conformance;
+use faultline::pg::testing::database_for;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::json;
 
 /// A call of one of the two functions, from a small pool of op ids so repeats are common.
@@ -55,59 +50,14 @@ fn offline_sync_server_functions_answer_as_their_plpgsql_twins() {
     let Some(target) = database_for("pg_conformance_offline") else {
         return;
     };
-    let loaded = Loaded::load("scenarios/offline_sync.toml", &faultline_seeds::registry())
-        .expect("scenario");
-    let session = RefCell::new(
-        PgSession::open(
-            &target,
-            faultline::runner::Loaded::load("offline_sync", &faultline_seeds::registry())
-                .expect("scenario")
-                .logic
-                .as_ref(),
-            "reference",
-        )
-        .expect("schema"),
-    );
-    let config = Config {
-        cases: 128,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&proptest::collection::vec(call(), 1..20), |calls| {
-        let mut pg = session.borrow_mut();
-        pg.reset().expect("reset");
-        let mut sim = Store::new(SimRng::root(0));
-        loaded
-            .logic
-            .install("reference", &mut sim, &json!([]))
-            .expect("install");
-        for req in setup() {
-            sim.execute(&req).expect("setup on the simulated store");
-            pg.execute(&req).expect("setup on PostgreSQL");
-        }
-        for (i, req) in calls.iter().enumerate() {
-            prop_assert_eq!(
-                comparable(sim.execute(req)),
-                comparable(pg.execute(req)),
-                "call #{} {:?}: simulated (left) vs PostgreSQL (right)",
-                i,
-                req
-            );
-        }
-        for table in ["runs", "usage_logs", "applied_ops"] {
-            let all = Request::select(table, Vec::new());
-            prop_assert_eq!(
-                comparable(sim.execute(&all)),
-                comparable(pg.execute(&all)),
-                "final rows of {}",
-                table
-            );
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("pg_conformance_offline: {e}");
-    }
+    // Every sequence starts from the same two runs; only the calls after them shrink.
+    let calls = proptest::collection::vec(call(), 1..20)
+        .prop_map(|calls| setup().into_iter().chain(calls).collect::<Vec<_>>());
+    Conformance::new(&faultline_seeds::registry(), "offline_sync", "reference")
+        .expect("scenario")
+        .cases(128)
+        .seed(11)
+        .check(&target, calls)
+        .expect("both sides set up")
+        .assert_agrees();
 }

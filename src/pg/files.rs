@@ -15,3 +15,14 @@ pub fn for_variant(system: &dyn crate::system::System, variant: &str) -> Option<
     let own = system.sql_files(&system.schema_of(variant))?;
     Some(std::iter::once(prelude()).chain(own).collect())
 }
+
+/// The server functions `system`'s simulated twin has when running `variant`: what the
+/// SQL files must define, no more and no less (see [`super::functions`]).
+pub fn twin_functions(
+    system: &dyn crate::system::System,
+    variant: &str,
+) -> crate::Result<Vec<String>> {
+    let mut store = crate::store::Store::new(crate::rng::SimRng::root(0));
+    system.install(variant, &mut store, &serde_json::json!([]))?;
+    Ok(store.function_names())
+}

@@ -1,4 +1,4 @@
-//! The schema a run owns: created fresh, loaded from the repository's SQL files, and
+//! The schema a run owns: created fresh, loaded from the system's SQL files, and
 //! dropped afterwards whatever happens: on success, on failure, on a panic (the guard's
 //! `Drop`) and on Ctrl-C or SIGTERM (a handler that drops every live schema before
 //! exiting).
@@ -18,6 +18,7 @@ use sqlx::{Connection, PgConnection, Row as _};
 
 use super::files::SqlFile;
 use super::sql::{Catalog, PrimaryKey};
+use super::statements::Statement;
 use crate::error::{line_col, Error, Result};
 
 /// Schemas created by this process and not yet dropped, for the signal handler.
@@ -77,6 +78,7 @@ impl RunSchema {
         options: &PgConnectOptions,
         name: &str,
         files: &[SqlFile],
+        twin: &[String],
     ) -> Result<Self> {
         install_interrupt_handler();
         {
@@ -110,11 +112,15 @@ impl RunSchema {
         };
         let loaded = async {
             for f in files {
-                sqlx::raw_sql(&f.text)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| file_error(f, &e))?;
+                // One statement at a time, so a refusal names the statement's line.
+                for statement in super::statements::split(&f.text) {
+                    sqlx::raw_sql(statement.text)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| file_error(f, &statement, &e))?;
+                }
             }
+            super::functions::agree(conn, name, files, twin).await?;
             catalog(conn, name).await
         }
         .await;
@@ -291,30 +297,30 @@ pub async fn cleanup(conn: &mut PgConnection, dry_run: bool) -> Result<Vec<Strin
 }
 
 /// Names the SQL file and the line PostgreSQL complained about.
-fn file_error(f: &SqlFile, e: &sqlx::Error) -> Error {
+fn file_error(f: &SqlFile, statement: &Statement<'_>, e: &sqlx::Error) -> Error {
     let pg = e
         .as_database_error()
         .and_then(|d| d.try_downcast_ref::<PgDatabaseError>());
-    let offset = pg.and_then(|p| match p.position() {
-        Some(PgErrorPosition::Original(chars)) => Some(chars),
+    // PostgreSQL counts characters from 1 within the statement it was sent.
+    let within = pg.and_then(|p| match p.position() {
+        Some(PgErrorPosition::Original(chars)) => statement
+            .text
+            .char_indices()
+            .nth(chars.saturating_sub(1))
+            .map(|(i, _)| i),
         _ => None,
     });
-    match offset {
-        Some(chars) => {
-            let byte = f
-                .text
-                .char_indices()
-                .nth(chars.saturating_sub(1))
-                .map_or(f.text.len(), |(i, _)| i);
-            let (line, column) = line_col(&f.text, byte);
-            Error::Input {
-                file: f.path.clone().into(),
-                line,
-                column,
-                message: format!("PostgreSQL refused this file: {e}"),
-            }
-        }
-        None => Error::Harness(format!("{}: PostgreSQL refused this file: {e}", f.path)),
+    let (line, column) = line_col(&f.text, statement.offset + within.unwrap_or(0));
+    let first_line = statement.text.lines().next().unwrap_or_default();
+    let what = match pg {
+        Some(p) => format!("{} (SQLSTATE {})", p.message(), p.code()),
+        None => e.to_string(),
+    };
+    Error::Input {
+        file: f.path.clone().into(),
+        line,
+        column,
+        message: format!("PostgreSQL refused the statement `{first_line}`: {what}"),
     }
 }
 

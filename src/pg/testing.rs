@@ -73,6 +73,7 @@ impl PgSession {
         let schema_variant = schema_variant.as_str();
         let files = files::for_variant(system, variant)
             .ok_or_else(|| Error::Usage(format!("logic `{logic}` has no PostgreSQL files")))?;
+        let twin = files::twin_functions(system, variant)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -82,7 +83,8 @@ impl PgSession {
             let mut conn = PgConnection::connect_with(&target.options)
                 .await
                 .map_err(|e| Error::Usage(format!("cannot connect to {}: {e}", target.url)))?;
-            let schema = RunSchema::create(&mut conn, &target.options, &name, &files).await?;
+            let schema =
+                RunSchema::create(&mut conn, &target.options, &name, &files, &twin).await?;
             Ok::<_, Error>((conn, schema))
         })?;
         let options = target

@@ -46,6 +46,7 @@ pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) ->
             logic.schema_of(&plan.variant)
         ))
     })?;
+    let twin = files::twin_functions(logic, &plan.variant)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -57,7 +58,7 @@ pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) ->
             .await
             .map_err(|e| Error::Usage(format!("cannot connect to {}: {e}", target.url)))?;
         let name = run_name(logic.name(), &plan.variant, plan.seed);
-        let mut schema = RunSchema::create(&mut admin, &options, &name, &sql_files).await?;
+        let mut schema = RunSchema::create(&mut admin, &options, &name, &sql_files, &twin).await?;
         let timeout = Duration::from_millis(plan.network.timeout_ms.max(100));
         // A server that dies mid-run would otherwise only show at the end of the run's
         // phases, as every client times out; the watchdog reports it within one client

@@ -84,6 +84,11 @@ impl Store {
         self.functions.insert(name.into(), f);
     }
 
+    /// The names of the server functions registered so far.
+    pub fn function_names(&self) -> Vec<String> {
+        self.functions.keys().cloned().collect()
+    }
+
     /// Sets the time that commits from now on are stamped with; the server host calls it
     /// before each request, so the store itself never reads a clock.
     pub fn set_clock(&mut self, now_ms: u64) {
@@ -210,6 +215,9 @@ impl Store {
         t.assign_key(&mut row);
         if let Some(vc) = &t.def.version_column {
             row.entry(vc.clone()).or_insert(json!(1));
+        }
+        for (c, v) in &t.def.defaults {
+            row.entry(c.clone()).or_insert_with(|| v.clone());
         }
         let key = Key::of(&row[&pk]);
         t.check_unique(&key, &row, None)?;

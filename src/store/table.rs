@@ -20,6 +20,9 @@ pub struct TableDef {
     /// A column a `BEFORE UPDATE` trigger increments on every update, starting at 1.
     #[serde(default)]
     pub version_column: Option<String>,
+    /// Column defaults (`DEFAULT ...`): the value an insert that omits the column stores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaults: BTreeMap<String, Value>,
 }
 
 impl TableDef {
@@ -30,7 +33,21 @@ impl TableDef {
             primary_key: "id".into(),
             unique: Vec::new(),
             version_column: None,
+            defaults: BTreeMap::new(),
         }
+    }
+
+    /// Gives `col` a default, as `DEFAULT value` in the migration: an insert that omits
+    /// the column stores `value` (one that sets it to NULL keeps the NULL).
+    pub fn default_value(mut self, col: &str, value: Value) -> Self {
+        self.defaults.insert(col.into(), value);
+        self
+    }
+
+    /// Makes `col` the primary key instead of `id`.
+    pub fn key(mut self, col: &str) -> Self {
+        self.primary_key = col.into();
+        self
     }
 
     /// Adds a unique constraint over `cols`.

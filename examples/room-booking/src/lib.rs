@@ -162,7 +162,9 @@ pub fn system(scenario: &Scenario) -> faultline::Result<SystemSpec> {
         .table(
             TableDef::new(TABLE)
                 .versioned("version")
-                .unique(&["booking_key"]),
+                .unique(&["booking_key"])
+                // As in sql/schema.sql; the conformance check found the twin without it.
+                .default_value("status", json!("active")),
         )
         .function("book_room", server::book_room)
         .audit(TABLE)
@@ -207,5 +209,10 @@ pub fn registry() -> Registry {
             "room_booking",
             "examples/room-booking/scenarios/room_booking.toml",
             include_str!("../scenarios/room_booking.toml"),
+        )
+        .scenario_text(
+            "room_booking_contended",
+            "examples/room-booking/scenarios/room_booking_contended.toml",
+            include_str!("../scenarios/room_booking_contended.toml"),
         )
 }

@@ -36,7 +36,7 @@ fn shipped_is_caught_and_fix_holds() -> faultline::Result<()> {
         &evidence.plan,
         &evidence.history,
         &evidence.timeline,
-        &evidence.shrunk,
+        evidence.shrunk.as_ref().expect("shrunk on the simulator"),
     ] {
         assert!(path.exists(), "{} was written", path.display());
     }

@@ -132,12 +132,11 @@ impl ScenarioLogic for Chat {
     }
 
     fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        store.create_table(TableDef {
-            name: TABLE.into(),
-            primary_key: "id".into(),
-            unique: vec![vec!["user_id".into(), "id".into()]],
-            version_column: Some("version".into()),
-        });
+        store.create_table(
+            TableDef::new(TABLE)
+                .unique(&["user_id", "id"])
+                .versioned("version"),
+        );
         store.register("save_conversation", server::save_conversation);
         store.insert_setup(TABLE, setup)
     }

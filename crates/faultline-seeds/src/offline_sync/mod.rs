@@ -220,12 +220,7 @@ impl ScenarioLogic for OfflineSync {
     fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
         store.create_table(TableDef::new(RUNS).versioned("version"));
         store.create_table(TableDef::new(USAGE));
-        store.create_table(TableDef {
-            name: APPLIED.into(),
-            primary_key: "op_id".into(),
-            unique: vec![],
-            version_column: None,
-        });
+        store.create_table(TableDef::new(APPLIED).key("op_id"));
         store.register("apply_op", server::apply_op);
         store.register("log_usage", server::log_usage);
         store.insert_setup(RUNS, setup)

@@ -32,9 +32,17 @@ use crate::error::{Error, Result};
 use crate::evidence::{self, Evidence};
 use crate::plan::Plan;
 use crate::report::text;
+use crate::runner::Target;
 use crate::runner::{run_many_with, Loaded, SeedResult, VariantSummary};
 use crate::scenario::{Expectation, Scenario};
 use crate::system::{Extended, Registry, System, Variant};
+
+mod backend;
+mod replay;
+
+pub use backend::BACKEND_VAR;
+use replay::default_evidence_dir;
+pub use replay::{replay_template, replay_with_plan};
 
 /// Stands for the seed in a replay command template.
 pub const SEED_SLOT: &str = "{seed}";
@@ -62,6 +70,7 @@ pub struct Harness {
     jobs: Option<usize>,
     evidence_dir: PathBuf,
     evidence: bool,
+    backend: Option<Target>,
 }
 
 impl Harness {
@@ -77,6 +86,7 @@ impl Harness {
             jobs: None,
             evidence_dir: default_evidence_dir(),
             evidence: true,
+            backend: None,
         }
     }
 
@@ -139,6 +149,17 @@ impl Harness {
             }
             None => self.evidence = false,
         }
+        self
+    }
+
+    /// Runs on `target`: [`Target::Sim`] (the default) or a real PostgreSQL, where each
+    /// run gets a fresh schema loaded from the system's SQL files and dropped afterwards.
+    /// Without this call, `FAULTLINE_BACKEND=postgres` (with `DATABASE_URL`) picks
+    /// PostgreSQL, so one test gates on both. On PostgreSQL, runs follow the wall clock,
+    /// a seed replays its workload and faults but not its exact interleaving, and a
+    /// failure's evidence is not shrunk (shrinking reruns a plan hundreds of times).
+    pub fn backend(mut self, target: Target) -> Self {
+        self.backend = Some(target);
         self
     }
 
@@ -253,7 +274,16 @@ impl Harness {
             }
         }
         let scenario = self.scenario_with_expectations(plain, &names)?;
-        let make = || Loaded::with_logic(scenario.clone(), &|s| self.build(s));
+        let (target, from_env) = match &self.backend {
+            Some(t) => (t.clone(), false),
+            None => match backend::from_env()? {
+                Some(t) => (t, true),
+                None => (Target::Sim, false),
+            },
+        };
+        let make = || {
+            Loaded::with_logic(scenario.clone(), &|s| self.build(s))?.with_target(target.clone())
+        };
         let loaded = make()?;
         for (variant, expect) in &self.expectations {
             if let Expect::Violates(list) = expect {
@@ -271,7 +301,11 @@ impl Harness {
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let replay = replay_template();
+        let mut replay = replay_template();
+        if from_env && target.is_postgres() {
+            // The test itself runs on the simulator; the replay must pick the same backend.
+            replay = format!("{BACKEND_VAR}=postgres {replay}");
+        }
         if let Some(path) = std::env::var_os("FAULTLINE_PLAN").filter(|p| !p.is_empty()) {
             return run_plan_file(&loaded, &PathBuf::from(path), &replay);
         }
@@ -313,22 +347,6 @@ fn judged(v: &VariantSummary, replaying: bool) -> bool {
     }
 }
 
-/// `faultline/` in the workspace's target directory: `CARGO_TARGET_DIR` when set, else the
-/// `target/` beside the nearest `Cargo.lock` above the working directory (a test runs in
-/// its package's folder, which in a workspace is not where `target/` is).
-fn default_evidence_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("faultline");
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    cwd.ancestors()
-        .find(|d| d.join("Cargo.lock").exists())
-        .map_or_else(
-            || PathBuf::from("target/faultline"),
-            |d| d.join("target").join("faultline"),
-        )
-}
-
 /// Runs one saved plan (`FAULTLINE_PLAN`) and reports it like a one-seed run.
 fn run_plan_file(loaded: &Loaded, path: &std::path::Path, replay: &str) -> Result<Report> {
     let plan = Plan::load(path)?;
@@ -352,56 +370,6 @@ fn run_plan_file(loaded: &Loaded, path: &std::path::Path, replay: &str) -> Resul
         text,
         evidence: Vec::new(),
     })
-}
-
-/// The command that reruns this very test for one seed: its package, its test target,
-/// `--exact` on its name, and `--include-ignored` so it runs even when marked
-/// `#[ignore]`.
-pub fn replay_template() -> String {
-    let test = std::thread::current()
-        .name()
-        .filter(|n| *n != "main")
-        .unwrap_or("<test name>")
-        .to_string();
-    let package = std::env::var("CARGO_PKG_NAME")
-        .map(|p| format!(" -p {p}"))
-        .unwrap_or_default();
-    format!(
-        "FAULTLINE_SEED={SEED_SLOT} cargo test{package}{} -- --exact {test} --include-ignored",
-        test_target()
-    )
-}
-
-/// The `--test NAME` or `--lib` that selects the running test binary.
-fn test_target() -> String {
-    let exe = std::env::current_exe().ok();
-    let stem = exe
-        .as_ref()
-        .and_then(|p| p.file_stem())
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Test binaries are named `TARGET-HASH`.
-    let name = match stem.rsplit_once('-') {
-        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
-        _ => stem,
-    };
-    // The library's own unit tests are named after the package's library.
-    let lib = std::env::var("CARGO_PKG_NAME").map(|p| p.replace('-', "_"));
-    if name.is_empty() {
-        String::new()
-    } else if lib.as_deref() == Ok(name.as_str()) {
-        " --lib".to_string()
-    } else {
-        format!(" --test {name}")
-    }
-}
-
-/// The replay command with a plan file instead of a seed.
-pub fn replay_with_plan(template: &str, plan: &std::path::Path) -> String {
-    template.replace(
-        &format!("FAULTLINE_SEED={SEED_SLOT}"),
-        &format!("FAULTLINE_PLAN={}", plan.display()),
-    )
 }
 
 /// The outcome of [`Harness::run`].
