@@ -137,8 +137,15 @@ pub fn shrink(loaded: &Loaded, plan: &Plan, invariant: &str, budget: usize) -> R
     }
     let mut best = build(plan, &kept);
     simplify(&mut best, &mut oracle)?;
-    best.clients
+    // Clients left with nothing to do still take part in the world (hosts, network
+    // draws), so dropping them is one more candidate that must still fail, not a given.
+    let mut pruned = best.clone();
+    pruned
+        .clients
         .retain(|c| !c.ops.is_empty() || best.faults.iter().any(|f| mentions(f, &c.name)));
+    if pruned.clients.len() < best.clients.len() && oracle.fails(&pruned)? {
+        best = pruned;
+    }
     let after = best.size();
     Ok(Shrunk {
         plan: best,

@@ -73,7 +73,7 @@ fn report_files_are_written_with_charts_and_a_comparison() {
     };
     let r = publish::measure(
         &faultline_seeds::registry(),
-        &["scenarios/business_cards.toml".into()],
+        &[faultline::scenario::Scenario::load("scenarios/business_cards.toml".as_ref()).unwrap()],
         4,
         cfg,
         2,

@@ -16,7 +16,7 @@ mod report;
 mod run;
 
 use crate::runner::{Loaded, Target};
-use crate::scenario::ProfileChoice;
+use crate::scenario::{ProfileChoice, Scenario};
 use crate::system::Registry;
 use replay::{replay, shrink_cmd};
 use run::{run, RunOpts};
@@ -98,9 +98,16 @@ pub enum Command {
         /// Where to write the reports.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
-        /// Folder of scenario files to report on.
+        /// Scenarios to report on (files, or names the binary ships); default: every
+        /// `.toml` file in `--dir`.
+        scenarios: Vec<String>,
+        /// Folder of scenario files to report on when none is named.
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
+        /// Leave out the backoff-policy sweep (it is left out anyway when the binary
+        /// registers no system for it).
+        #[arg(long)]
+        no_sweep: bool,
         /// Seeds per variant.
         #[arg(long, default_value_t = 200)]
         seeds: u64,
@@ -121,9 +128,10 @@ pub enum Command {
         /// The failing seed.
         #[arg(long)]
         seed: u64,
-        /// The variant.
-        #[arg(long, default_value = "naive")]
-        variant: String,
+        /// The variant (default: `naive` if the scenario runs one, else the first of its
+        /// variants that violates an invariant on this seed).
+        #[arg(long)]
+        variant: Option<String>,
         /// The invariant to keep failing (default: the first one violated).
         #[arg(long)]
         invariant: Option<String>,
@@ -151,9 +159,9 @@ pub enum Command {
         /// The seed (required with a scenario).
         #[arg(long)]
         seed: Option<u64>,
-        /// The variant.
-        #[arg(long, default_value = "reference")]
-        variant: String,
+        /// The variant (default: `reference` if the scenario runs one, else its first).
+        #[arg(long)]
+        variant: Option<String>,
         /// A fault profile of the scenario (`[profiles.NAME]`), `base` for the scenario's
         /// own knobs, or `all` (the default) for one drawn per seed.
         #[arg(long)]
@@ -321,12 +329,22 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
                 timeline,
             };
             let profile = ProfileChoice::from_arg(profile.as_deref());
-            replay(&target, registry, seed, &variant, &profile, outputs, on)
+            replay(
+                &target,
+                registry,
+                seed,
+                variant.as_deref(),
+                &profile,
+                outputs,
+                on,
+            )
         }
         Command::Report {
             action: None,
+            scenarios: named,
             out,
             dir,
+            no_sweep,
             seeds,
             sweep_seeds,
             clients,
@@ -347,9 +365,23 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
                 )));
             }
             outputs::check_dir(&out)?;
-            let scenarios = scenario_files(&dir)?;
+            let scenarios: Vec<Scenario> = if named.is_empty() {
+                known_scenarios(&dir, registry)?
+            } else {
+                named
+                    .iter()
+                    .map(|n| registry.load_scenario(n))
+                    .collect::<Result<_>>()?
+            };
+            let sweep = !no_sweep && registry.sweep_system_factory().is_some();
+            if !no_sweep && !sweep {
+                eprintln!(
+                    "no backoff sweep: this binary registers no system for it \
+                     (Registry::sweep_system)"
+                );
+            }
             let cfg = crate::report::sweep::SweepConfig {
-                clients,
+                clients: if sweep { clients } else { Vec::new() },
                 seeds: sweep_seeds,
                 ..Default::default()
             };
@@ -400,7 +432,7 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             let profile = ProfileChoice::from_arg(profile.as_deref());
             let args = replay::ShrinkArgs {
                 seed,
-                variant: &variant,
+                variant: variant.as_deref(),
                 profile: &profile,
                 invariant,
                 out: &out,
@@ -479,11 +511,44 @@ fn scenario_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
 }
 
 fn list(dir: &std::path::Path, registry: &Registry) -> Result<bool> {
-    for p in scenario_files(dir)? {
-        let loaded = Loaded::load(&p.to_string_lossy(), registry)?;
-        print!("{}", text::listing(&loaded, &p));
+    for scenario in known_scenarios(dir, registry)? {
+        let path = scenario.path.clone();
+        let loaded = Loaded::new(scenario, registry)?;
+        print!("{}", text::listing(&loaded, &path));
     }
     Ok(true)
+}
+
+/// The scenarios a command covers when none is named: those the binary ships, then the
+/// files in `dir` whose logic it registers. A file for a system this binary does not
+/// have is noted and left out, so a user's binary can be run from a workspace that holds
+/// other systems' scenarios too.
+fn known_scenarios(dir: &std::path::Path, registry: &Registry) -> Result<Vec<Scenario>> {
+    let mut out: Vec<Scenario> = registry
+        .shipped_scenarios()
+        .into_iter()
+        .map(|n| registry.load_scenario(n))
+        .collect::<Result<_>>()?;
+    if !dir.exists() && !out.is_empty() {
+        return Ok(out);
+    }
+    for path in scenario_files(dir)? {
+        let scenario = Scenario::load(&path)?;
+        if out.iter().any(|s| s.file.name == scenario.file.name) {
+            continue;
+        }
+        if registry.factory_of(&scenario.file.logic).is_none() {
+            eprintln!(
+                "left out {}: logic `{}` is not registered in this binary (it has: {})",
+                path.display(),
+                scenario.file.logic,
+                registry.logics().join(", ")
+            );
+            continue;
+        }
+        out.push(scenario);
+    }
+    Ok(out)
 }
 
 /// What `faultline run --json` prints: one document per scenario.

@@ -12,7 +12,7 @@ use crate::system::Registry;
 /// What `faultline shrink` was asked for.
 pub(super) struct ShrinkArgs<'a> {
     pub(super) seed: u64,
-    pub(super) variant: &'a str,
+    pub(super) variant: Option<&'a str>,
     pub(super) profile: &'a ProfileChoice,
     pub(super) invariant: Option<String>,
     pub(super) out: &'a std::path::Path,
@@ -30,6 +30,11 @@ pub(super) fn shrink_cmd(arg: &str, registry: &Registry, args: ShrinkArgs<'_>) -
     } = args;
     super::outputs::check_writable(&[Some(out)])?;
     let loaded = Loaded::load(arg, registry)?.with_profile(profile.clone())?;
+    let variant = match variant {
+        Some(v) => v.to_string(),
+        None => failing_variant(&loaded, seed)?,
+    };
+    let variant = variant.as_str();
     let plan = loaded.plan(variant, seed)?;
     let (result, _) = loaded.execute(&plan)?;
     let invariant = match invariant {
@@ -85,11 +90,45 @@ pub(super) struct Outputs {
     pub(super) timeline: Option<PathBuf>,
 }
 
+/// `name` if the scenario runs a variant of that name (the seed systems' convention),
+/// else its first variant: a user's system names its variants as it likes.
+fn preferred(loaded: &Loaded, name: &str) -> String {
+    let variants = loaded.variants();
+    if variants.iter().any(|v| v == name) {
+        name.to_string()
+    } else {
+        variants
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| name.to_string())
+    }
+}
+
+/// The variant `shrink` works on when none is named: `naive` if the scenario runs it,
+/// else the first variant that violates something on `seed`.
+fn failing_variant(loaded: &Loaded, seed: u64) -> Result<String> {
+    let variants = loaded.variants();
+    if variants.iter().any(|v| v == "naive") {
+        return Ok("naive".into());
+    }
+    for v in &variants {
+        if loaded.run_seed(v, seed)?.violations().next().is_some() {
+            return Ok(v.clone());
+        }
+    }
+    Err(Error::Usage(format!(
+        "no variant of {} violates anything on seed {seed} (variants: {}); \
+         name one with --variant",
+        loaded.scenario.file.name,
+        variants.join(", ")
+    )))
+}
+
 pub(super) fn replay(
     target: &str,
     registry: &Registry,
     seed: Option<u64>,
-    variant: &str,
+    variant: Option<&str>,
     profile: &ProfileChoice,
     outputs: Outputs,
     on: Target,
@@ -116,7 +155,11 @@ pub(super) fn replay(
         let loaded = Loaded::load(target, registry)?
             .with_target(on)?
             .with_profile(profile.clone())?;
-        let plan = loaded.plan(variant, seed)?;
+        let variant = match variant {
+            Some(v) => v.to_string(),
+            None => preferred(&loaded, "reference"),
+        };
+        let plan = loaded.plan(&variant, seed)?;
         (loaded, plan, target.to_string())
     };
     let (result, out) = loaded.execute(&plan)?;

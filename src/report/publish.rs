@@ -41,21 +41,21 @@ pub struct Report {
     pub sweep: Vec<SweepPoint>,
 }
 
-/// Measures everything: `seeds` seeds per variant of each scenario file, then the sweep.
+/// Measures everything: `seeds` seeds per variant of each scenario, then the sweep, unless
+/// `sweep_cfg` names no client counts (a system of the user's own may have no sweep).
 pub fn measure(
     registry: &crate::system::Registry,
-    scenarios: &[PathBuf],
+    scenarios: &[Scenario],
     seeds: u64,
     sweep_cfg: SweepConfig,
     jobs: usize,
     progress: &dyn Fn(&str) -> Tick,
 ) -> Result<Report> {
     let mut out = Vec::new();
-    for path in scenarios {
-        let scenario = Scenario::load(path)?;
+    for scenario in scenarios {
         let name = scenario.file.name.clone();
         let tick = progress(&name);
-        let variants = stats::collect(registry, &scenario, seeds, jobs, tick.as_ref())?;
+        let variants = stats::collect(registry, scenario, seeds, jobs, tick.as_ref())?;
         let variants: Vec<(VariantStats, Vec<Target>)> = variants
             .into_iter()
             .map(|v| {
@@ -68,13 +68,17 @@ pub fn measure(
             variants,
         });
     }
-    let tick = progress("backoff sweep");
-    let contention = registry.sweep_system_factory().ok_or_else(|| {
-        crate::Error::Usage(
-            "no system is registered for the backoff sweep (Registry::sweep_system)".into(),
-        )
-    })?;
-    let points = sweep::run(contention, &sweep_cfg, jobs, tick.as_ref())?;
+    let points = if sweep_cfg.clients.is_empty() {
+        Vec::new()
+    } else {
+        let tick = progress("backoff sweep");
+        let contention = registry.sweep_system_factory().ok_or_else(|| {
+            crate::Error::Usage(
+                "no system is registered for the backoff sweep (Registry::sweep_system)".into(),
+            )
+        })?;
+        sweep::run(contention, &sweep_cfg, jobs, tick.as_ref())?
+    };
     Ok(Report {
         format: REPORT_FORMAT,
         scenarios: out,
@@ -97,9 +101,12 @@ fn series<'a>(points: &'a [SweepPoint], f: impl Fn(&SweepPoint) -> f64) -> Vec<S
         .collect()
 }
 
-/// The three charts, as (file name, SVG).
+/// The three charts, as (file name, SVG); none without a sweep.
 pub fn charts(r: &Report) -> Vec<(&'static str, String)> {
     let p = &r.sweep;
+    if p.is_empty() {
+        return Vec::new();
+    }
     vec![
         (
             "sweep-attempts.svg",
@@ -230,7 +237,7 @@ pub fn markdown(r: &Report) -> String {
         for (v, _) in &sc.variants {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 v.variant,
                 v.operations,
                 v.ok,
@@ -240,7 +247,12 @@ pub fn markdown(r: &Report) -> String {
                 v.version_conflicts,
                 v.unique_violations,
                 v.retried,
-                100.0 * v.retry_success_rate(),
+                // No retry, no rate: a 100% over nothing would read as a result.
+                if v.retried == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{:.1}%", 100.0 * v.retry_success_rate())
+                },
                 v.give_ups,
                 v.latency_p50_ms,
                 v.latency_p99_ms
@@ -288,6 +300,9 @@ pub fn markdown(r: &Report) -> String {
             }
         }
         s.push('\n');
+    }
+    if r.sweep.is_empty() {
+        return s;
     }
     let c = &r.sweep_config;
     let _ = writeln!(s, "## Backoff policies under contention\n");

@@ -103,6 +103,11 @@ impl Registry {
         self.systems.keys().map(String::as_str).collect()
     }
 
+    /// Short names of the scenarios shipped with [`Registry::scenario_text`], sorted.
+    pub fn shipped_scenarios(&self) -> Vec<&str> {
+        self.scenarios.keys().map(String::as_str).collect()
+    }
+
     /// The factory of `logic`, if registered.
     pub fn factory_of(&self, logic: &str) -> Option<&Factory> {
         self.systems.get(logic)

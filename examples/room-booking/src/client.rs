@@ -78,10 +78,12 @@ impl BookingLogic for Shipped {
         ]);
         // The bug the fix removes: a timed-out insert may have committed, and the retry
         // books the room a second time.
-        for attempt in 0..3 {
+        for attempt in 0..3u32 {
             if attempt > 0 {
                 ctx.sleep_ms(500).await;
             }
+            // Each completion says how many inserts were sent (the reports' `attempts`).
+            let sent = json!({"attempts": attempt + 1});
             match ctx.call(Request::insert(TABLE, new.clone())).await {
                 Ok(r) => {
                     let id = r
@@ -89,16 +91,16 @@ impl BookingLogic for Shipped {
                         .first()
                         .and_then(|b| b.get("id"))
                         .and_then(Value::as_i64);
-                    scope.ok(json!({"id": id}));
+                    scope.ok(json!({"id": id, "attempts": attempt + 1}));
                     return id;
                 }
                 Err(e) if e.outcome_unknown() && attempt < 2 => continue,
                 Err(e) if attempt > 0 => {
-                    scope.info(json!({}), &e);
+                    scope.info(sent, &e);
                     return None;
                 }
                 Err(e) => {
-                    scope.error(json!({}), &e);
+                    scope.error(sent, &e);
                     return None;
                 }
             }
@@ -121,25 +123,26 @@ impl BookingLogic for Fixed {
         // The same key on every attempt: the server answers a retry with the booking it
         // already made, so an attempt that timed out but committed is not booked again.
         let mut unknown = false;
-        for _ in 0..4 {
+        for attempt in 1..=4u32 {
+            let sent = json!({"attempts": attempt});
             match ctx.call(Request::rpc("book_room", args.clone())).await {
                 Ok(r) => {
                     let id = id_of(&r.value());
-                    scope.ok(json!({"id": id}));
+                    scope.ok(json!({"id": id, "attempts": attempt}));
                     return id;
                 }
                 Err(e) if e.outcome_unknown() => unknown = true,
                 Err(e) if unknown => {
-                    scope.info(json!({}), &e);
+                    scope.info(sent, &e);
                     return None;
                 }
                 Err(e) => {
-                    scope.error(json!({}), &e);
+                    scope.error(sent, &e);
                     return None;
                 }
             }
         }
-        scope.info(json!({}), &DbError::Timeout(0));
+        scope.info(json!({"attempts": 4}), &DbError::Timeout(0));
         None
     }
 }

@@ -10,7 +10,7 @@ use faultline::pg::testing::database_for;
 use faultline::runner::Target;
 use faultline::Harness;
 use proptest::prelude::*;
-use room_booking::registry;
+use room_booking::{registry, variant, Fixed};
 use serde_json::json;
 
 /// Bookings from a few users for a few overlapping slots, with keys that repeat (a retry),
@@ -89,5 +89,47 @@ fn shipped_is_caught_and_fix_holds_on_postgres() -> faultline::Result<()> {
     // but nothing is shrunk.
     assert!(evidence.history.exists() && evidence.timeline.exists());
     assert!(evidence.shrunk.is_none(), "{}", report.text);
+    Ok(())
+}
+
+/// `FAULTLINE_BACKEND=postgres` moves a test that never mentions a backend onto the
+/// database: the child run below is this very test binary, with the variable set.
+#[test]
+fn the_backend_switch_comes_from_the_environment() {
+    let Some(db) = database_for("room_booking FAULTLINE_BACKEND") else {
+        return;
+    };
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fixed_holds_wherever_the_environment_says",
+            "--include-ignored",
+        ])
+        .args(["--nocapture", "--test-threads", "1"])
+        .env("FAULTLINE_BACKEND", "postgres")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    assert!(child.status.success(), "{said}");
+    assert!(said.contains("runs on PostgreSQL"), "{said}");
+}
+
+/// Run by the test above with `FAULTLINE_BACKEND` set; on its own it runs anywhere.
+#[test]
+#[ignore = "run by the_backend_switch_comes_from_the_environment"]
+fn fixed_holds_wherever_the_environment_says() -> faultline::Result<()> {
+    let report = Harness::new(registry())
+        .scenario("room_booking_contended")
+        .variant(variant("fixed_copy", Fixed))
+        .expect_holds("fixed_copy")
+        .seeds(3)
+        .run()?;
+    println!("{}", report.text);
+    report.assert_as_expected();
     Ok(())
 }
