@@ -35,9 +35,11 @@ pub struct Cli {
 pub enum Command {
     /// List scenarios with their variants and invariants.
     List {
-        /// Folder holding scenario files.
-        #[arg(long, default_value = "scenarios")]
-        dir: PathBuf,
+        /// Folder holding scenario files (default `scenarios`, where files of systems this
+        /// binary does not register are left out; a folder named here must hold only
+        /// systems it has).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Run scenarios over many seeds and compare verdicts with expectations.
     Run {
@@ -101,9 +103,10 @@ pub enum Command {
         /// Scenarios to report on (files, or names the binary ships); default: every
         /// `.toml` file in `--dir`.
         scenarios: Vec<String>,
-        /// Folder of scenario files to report on when none is named.
-        #[arg(long, default_value = "scenarios")]
-        dir: PathBuf,
+        /// Folder of scenario files to report on when none is named (default
+        /// `scenarios`, as for `list`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Leave out the backoff-policy sweep (it is left out anyway when the binary
         /// registers no system for it).
         #[arg(long)]
@@ -239,7 +242,7 @@ pub enum ReportAction {
 pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
     match cli.command {
         Command::Check(args) => check::check(args),
-        Command::List { dir } => list(&dir, registry),
+        Command::List { dir } => list(dir.as_deref(), registry),
         Command::Run {
             scenarios,
             variant,
@@ -366,7 +369,7 @@ pub fn execute(cli: Cli, registry: &Registry) -> Result<bool> {
             }
             outputs::check_dir(&out)?;
             let scenarios: Vec<Scenario> = if named.is_empty() {
-                known_scenarios(&dir, registry)?
+                known_scenarios(dir.as_deref(), registry)?
             } else {
                 named
                     .iter()
@@ -510,7 +513,7 @@ fn scenario_files(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn list(dir: &std::path::Path, registry: &Registry) -> Result<bool> {
+fn list(dir: Option<&std::path::Path>, registry: &Registry) -> Result<bool> {
     for scenario in known_scenarios(dir, registry)? {
         let path = scenario.path.clone();
         let loaded = Loaded::new(scenario, registry)?;
@@ -520,16 +523,19 @@ fn list(dir: &std::path::Path, registry: &Registry) -> Result<bool> {
 }
 
 /// The scenarios a command covers when none is named: those the binary ships, then the
-/// files in `dir` whose logic it registers. A file for a system this binary does not
-/// have is noted and left out, so a user's binary can be run from a workspace that holds
-/// other systems' scenarios too.
-fn known_scenarios(dir: &std::path::Path, registry: &Registry) -> Result<Vec<Scenario>> {
+/// scenario files in `dir` (default `scenarios`). In the default folder a file for a
+/// system this binary does not have is noted and left out, so a user's binary can run
+/// from a workspace that holds other systems' scenarios too; in a folder the user named,
+/// it is an error pointing at its `logic =` line.
+fn known_scenarios(dir: Option<&std::path::Path>, registry: &Registry) -> Result<Vec<Scenario>> {
+    let strict = dir.is_some();
+    let dir = dir.unwrap_or(std::path::Path::new("scenarios"));
     let mut out: Vec<Scenario> = registry
         .shipped_scenarios()
         .into_iter()
         .map(|n| registry.load_scenario(n))
         .collect::<Result<_>>()?;
-    if !dir.exists() && !out.is_empty() {
+    if !strict && !dir.exists() && !out.is_empty() {
         return Ok(out);
     }
     for path in scenario_files(dir)? {
@@ -537,7 +543,7 @@ fn known_scenarios(dir: &std::path::Path, registry: &Registry) -> Result<Vec<Sce
         if out.iter().any(|s| s.file.name == scenario.file.name) {
             continue;
         }
-        if registry.factory_of(&scenario.file.logic).is_none() {
+        if !strict && registry.factory_of(&scenario.file.logic).is_none() {
             eprintln!(
                 "left out {}: logic `{}` is not registered in this binary (it has: {})",
                 path.display(),
