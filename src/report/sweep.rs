@@ -15,9 +15,9 @@ use crate::scenario::Scenario;
 use crate::system::SweepFactory;
 
 const SCENARIO: &str = r#"
-name = "business_cards_contention"
-description = "Every client saves the same card once with a version check, retrying on conflict."
-logic = "business_cards_contention"
+name = "{logic}"
+description = "Every client makes one optimistic-locking write to the same row, retrying on conflict."
+logic = "{logic}"
 [network]
 tick_ms = 2
 latency_ms = [2, 10]
@@ -84,8 +84,11 @@ fn one_run(
     seed: u64,
     cfg: &SweepConfig,
 ) -> Result<Sample> {
-    let scenario = Scenario::parse("sweep.toml".as_ref(), SCENARIO.to_string())?;
     let (base_ms, cap_ms) = (cfg.base_ms, cfg.cap_ms);
+    // The scenario names whichever system the registry marked for the sweep.
+    let logic = make(clients, base_ms, cap_ms).name().to_string();
+    let text = SCENARIO.replace("{logic}", &logic);
+    let scenario = Scenario::parse("sweep.toml".as_ref(), text)?;
     let loaded = Loaded::with_logic(scenario, &|_| Ok(make(clients, base_ms, cap_ms)))?;
     let plan = loaded.plan(policy.name(), seed)?;
     let (_, out) = loaded.execute(&plan)?;

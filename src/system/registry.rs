@@ -71,7 +71,12 @@ impl Registry {
         self
     }
 
-    /// The system `faultline report` runs its backoff sweep on.
+    /// Marks the system `faultline report` runs its backoff sweep on: `factory(clients,
+    /// base_ms, cap_ms)` builds a system in which every one of `clients` clients makes one
+    /// optimistic-locking write to the same row and retries on a version conflict, with
+    /// one variant per policy of [`crate::client::retry::Backoff::ALL`] (named by
+    /// `Backoff::name`), each completion carrying `attempts` and `conflicts`
+    /// (`docs/conventions.md`). Any system of that shape can be swept, a user's own too.
     pub fn sweep_system<S, F>(mut self, factory: F) -> Self
     where
         S: System + 'static,
