@@ -122,8 +122,14 @@ pub trait System {
     /// Checks one invariant on a run's history and final state.
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict;
     /// Checks the description itself before anything runs (an invariant reading a table
-    /// the system does not have, a system with no variant); by default nothing.
+    /// the system does not have, a system with no variant); by default
+    /// [`System::definition_check`].
     fn self_check(&self) -> crate::Result<()> {
+        self.definition_check()
+    }
+    /// Everything [`System::self_check`] checks except that the system has variants of
+    /// its own, for a system whose variants are all added from outside (a Harness's).
+    fn definition_check(&self) -> crate::Result<()> {
         Ok(())
     }
 }

@@ -314,6 +314,17 @@ impl System for SystemSpec {
     }
 
     fn self_check(&self) -> crate::Result<()> {
+        self.definition_check()?;
+        if self.variants.is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "system `{}` has no variant: add its client code with `.variant(...)`",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn definition_check(&self) -> crate::Result<()> {
         let known: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
         let fail = |what: String| {
             Err(crate::Error::Usage(format!(
@@ -338,12 +349,6 @@ impl System for SystemSpec {
             if !known.contains(&t.as_str()) {
                 return fail(format!("table `{t}` is audited or set up but not defined"));
             }
-        }
-        if self.variants.is_empty() {
-            return Err(crate::Error::Usage(format!(
-                "system `{}` has no variant: add its client code with `.variant(...)`",
-                self.name
-            )));
         }
         Ok(())
     }
@@ -397,6 +402,30 @@ mod tests {
             .contains("no variant"));
         let audit = SystemSpec::new("s").variant(idle()).audit("t");
         assert!(audit.self_check().unwrap_err().to_string().contains("`t`"));
+    }
+
+    #[test]
+    fn added_variants_excuse_only_the_missing_variants_of_the_system() {
+        let scenario = crate::scenario::Scenario::parse(
+            "s.toml".as_ref(),
+            "name = \"s\"\ndescription = \"d\"\nlogic = \"s\"\n".to_string(),
+        )
+        .unwrap();
+        let extend = |spec: SystemSpec| {
+            crate::system::Extended::new(Box::new(spec), vec![idle()], true, &scenario).unwrap()
+        };
+        let bare = extend(SystemSpec::new("s").table(TableDef::new("t")));
+        assert!(bare.self_check().is_ok(), "only added variants run");
+        let misspelt = extend(
+            SystemSpec::new("s")
+                .table(TableDef::new("t"))
+                .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("tt")),
+        );
+        let err = misspelt
+            .self_check()
+            .expect_err("the table is still undefined");
+        assert!(err.to_string().contains("`tt`"), "{err}");
+        assert!(misspelt.definition_check().is_err());
     }
 
     #[test]
