@@ -19,6 +19,8 @@
 //! }
 //! ```
 
+use std::sync::Arc;
+
 use proptest::strategy::{NewTree, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
@@ -29,11 +31,47 @@ use crate::shrink::{build, units, Unit};
 use crate::system::Registry;
 
 /// Generates plans of one scenario variant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PlanStrategy {
-    scenario: Result<Scenario, String>,
-    registry: Registry,
+    source: Source,
     variant: String,
+}
+
+/// Where plans come from: a registry's scenario, or a scenario already loaded (with
+/// variants a Harness added).
+#[derive(Clone)]
+enum Source {
+    Registry {
+        scenario: Result<Scenario, String>,
+        registry: Registry,
+    },
+    Loaded(Arc<Loaded>),
+}
+
+impl std::fmt::Debug for PlanStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scenario = match &self.source {
+            Source::Registry { scenario, .. } => scenario
+                .as_ref()
+                .map(|s| s.file.name.clone())
+                .unwrap_or_else(|e| e.clone()),
+            Source::Loaded(l) => l.scenario.file.name.clone(),
+        };
+        f.debug_struct("PlanStrategy")
+            .field("scenario", &scenario)
+            .field("variant", &self.variant)
+            .finish()
+    }
+}
+
+/// Plans for `variant` of a scenario loaded with [`crate::Harness::load`], so a variant
+/// the Harness added (the user's own client code in a built-in scenario) gets plans too.
+/// An unknown variant surfaces when the first value is generated.
+pub fn plans_of(loaded: Arc<Loaded>, variant: &str) -> PlanStrategy {
+    PlanStrategy {
+        source: Source::Loaded(loaded),
+        variant: variant.to_string(),
+    }
 }
 
 /// Plans for `variant` of the scenario at `path` (a file, or a name `registry` ships),
@@ -42,8 +80,10 @@ pub struct PlanStrategy {
 pub fn plans(registry: &Registry, path: &str, variant: &str) -> PlanStrategy {
     let scenario = registry.load_scenario(path).map_err(|e| e.to_string());
     PlanStrategy {
-        scenario,
-        registry: registry.clone(),
+        source: Source::Registry {
+            scenario,
+            registry: registry.clone(),
+        },
         variant: variant.to_string(),
     }
 }
@@ -53,8 +93,14 @@ impl Strategy for PlanStrategy {
     type Value = Plan;
 
     fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
-        let scenario = self.scenario.clone()?;
-        let loaded = Loaded::new(scenario, &self.registry).map_err(|e| e.to_string())?;
+        let owned;
+        let loaded = match &self.source {
+            Source::Registry { scenario, registry } => {
+                owned = Loaded::new(scenario.clone()?, registry).map_err(|e| e.to_string())?;
+                &owned
+            }
+            Source::Loaded(l) => l.as_ref(),
+        };
         let seed = proptest::num::u64::ANY.new_tree(runner)?.current();
         let plan = loaded
             .plan(&self.variant, seed)

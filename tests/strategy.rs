@@ -54,3 +54,44 @@ fn proptest_finds_and_shrinks_a_naive_lost_update() {
         other => panic!("naive should lose an update within 64 plans: {other:?}"),
     }
 }
+
+/// A variant added through a Harness (here the naive code under a name of the user's own)
+/// gets plans too, and proptest shrinks its failure the same way.
+#[test]
+fn a_harness_added_variant_gets_plans_and_shrinks() {
+    use faultline_seeds::business_cards::{variant, Builtin};
+    let loaded = std::sync::Arc::new(
+        faultline_seeds::harness("business_cards")
+            .variant(variant("my_cards", Builtin::Naive))
+            .load()
+            .unwrap(),
+    );
+    assert_eq!(loaded.variants(), vec!["my_cards"]);
+    let config = Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = faultline::strategy::plans_of(loaded.clone(), "my_cards");
+    let outcome = runner.run(&strategy, |plan| {
+        prop_assert_eq!(&plan.variant, "my_cards");
+        prop_assert!(!loaded.violates(&plan, "no_lost_updates").unwrap());
+        Ok(())
+    });
+    match outcome {
+        Err(TestError::Fail(_, minimal)) => {
+            assert!(loaded.violates(&minimal, "no_lost_updates").unwrap());
+            let ops: usize = minimal.clients.iter().map(|c| c.ops.len()).sum();
+            assert!(ops <= 3, "{ops} operations left: {minimal:?}");
+        }
+        other => panic!("my_cards should lose an update within 64 plans: {other:?}"),
+    }
+    let mut fresh = TestRunner::default();
+    let unknown = faultline::strategy::plans_of(loaded, "naive");
+    assert!(
+        unknown.new_tree(&mut fresh).is_err(),
+        "only added variants run"
+    );
+}

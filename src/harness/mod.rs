@@ -259,8 +259,8 @@ impl Harness {
         Ok(system)
     }
 
-    /// Runs every seed of every variant and compares verdicts with expectations.
-    pub fn run(self) -> Result<Report> {
+    /// The scenario with the Harness's variants and expectations, and the backend.
+    fn prepared(&self) -> Result<(Scenario, Target, bool)> {
         let arg = self.scenario.as_deref().ok_or_else(|| {
             Error::Usage("Harness: choose a scenario with `.scenario(name_or_path)`".into())
         })?;
@@ -281,6 +281,20 @@ impl Harness {
                 None => (Target::Sim, false),
             },
         };
+        Ok((scenario, target, from_env))
+    }
+
+    /// The scenario loaded with this Harness's variants, expectations and backend, without
+    /// running it: for a property test over plans of a variant added here
+    /// ([`crate::strategy::plans_of`]), or for running single plans by hand.
+    pub fn load(&self) -> Result<Loaded> {
+        let (scenario, target, _) = self.prepared()?;
+        Loaded::with_logic(scenario, &|s| self.build(s))?.with_target(target)
+    }
+
+    /// Runs every seed of every variant and compares verdicts with expectations.
+    pub fn run(self) -> Result<Report> {
+        let (scenario, target, from_env) = self.prepared()?;
         let make = || {
             Loaded::with_logic(scenario.clone(), &|s| self.build(s))?.with_target(target.clone())
         };
