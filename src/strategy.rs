@@ -42,7 +42,7 @@ pub struct PlanStrategy {
 #[derive(Clone)]
 enum Source {
     Registry {
-        scenario: Result<Scenario, String>,
+        scenario: Box<Result<Scenario, String>>,
         registry: Registry,
     },
     Loaded(Arc<Loaded>),
@@ -81,7 +81,7 @@ pub fn plans(registry: &Registry, path: &str, variant: &str) -> PlanStrategy {
     let scenario = registry.load_scenario(path).map_err(|e| e.to_string());
     PlanStrategy {
         source: Source::Registry {
-            scenario,
+            scenario: Box::new(scenario),
             registry: registry.clone(),
         },
         variant: variant.to_string(),
@@ -96,7 +96,7 @@ impl Strategy for PlanStrategy {
         let owned;
         let loaded = match &self.source {
             Source::Registry { scenario, registry } => {
-                owned = Loaded::new(scenario.clone()?, registry).map_err(|e| e.to_string())?;
+                owned = Loaded::new(scenario.as_ref().clone()?, registry).map_err(|e| e.to_string())?;
                 &owned
             }
             Source::Loaded(l) => l.as_ref(),
