@@ -51,7 +51,7 @@ enum Source {
 impl std::fmt::Debug for PlanStrategy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let scenario = match &self.source {
-            Source::Registry { scenario, .. } => scenario
+            Source::Registry { scenario, .. } => (**scenario)
                 .as_ref()
                 .map(|s| s.file.name.clone())
                 .unwrap_or_else(|e| e.clone()),
