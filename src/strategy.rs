@@ -19,7 +19,7 @@
 //! }
 //! ```
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use proptest::strategy::{NewTree, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -45,7 +45,7 @@ enum Source {
         scenario: Box<Result<Scenario, String>>,
         registry: Registry,
     },
-    Loaded(Arc<Loaded>),
+    Loaded(Rc<Loaded>),
 }
 
 impl std::fmt::Debug for PlanStrategy {
@@ -67,7 +67,7 @@ impl std::fmt::Debug for PlanStrategy {
 /// Plans for `variant` of a scenario loaded with [`crate::Harness::load`], so a variant
 /// the Harness added (the user's own client code in a built-in scenario) gets plans too.
 /// An unknown variant surfaces when the first value is generated.
-pub fn plans_of(loaded: Arc<Loaded>, variant: &str) -> PlanStrategy {
+pub fn plans_of(loaded: Rc<Loaded>, variant: &str) -> PlanStrategy {
     PlanStrategy {
         source: Source::Loaded(loaded),
         variant: variant.to_string(),
@@ -96,7 +96,8 @@ impl Strategy for PlanStrategy {
         let owned;
         let loaded = match &self.source {
             Source::Registry { scenario, registry } => {
-                owned = Loaded::new(scenario.as_ref().clone()?, registry).map_err(|e| e.to_string())?;
+                owned =
+                    Loaded::new(scenario.as_ref().clone()?, registry).map_err(|e| e.to_string())?;
                 &owned
             }
             Source::Loaded(l) => l.as_ref(),

@@ -60,7 +60,7 @@ fn proptest_finds_and_shrinks_a_naive_lost_update() {
 #[test]
 fn a_harness_added_variant_gets_plans_and_shrinks() {
     use faultline_seeds::business_cards::{variant, Builtin};
-    let loaded = std::sync::Arc::new(
+    let loaded = std::rc::Rc::new(
         faultline_seeds::harness("business_cards")
             .variant(variant("my_cards", Builtin::Naive))
             .load()
