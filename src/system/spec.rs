@@ -405,6 +405,13 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_sql_file_is_named() {
+        let err = crate::system::SqlFile::read("sql/no_such_file.sql").unwrap_err();
+        assert!(matches!(err, crate::Error::Io { .. }), "{err}");
+        assert!(err.to_string().contains("sql/no_such_file.sql"), "{err}");
+    }
+
+    #[test]
     fn added_variants_excuse_only_the_missing_variants_of_the_system() {
         let scenario = crate::scenario::Scenario::parse(
             "s.toml".as_ref(),
