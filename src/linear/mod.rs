@@ -52,6 +52,7 @@ mod adapter;
 pub mod edn;
 pub mod html;
 pub mod input;
+mod invariant;
 pub mod jepsen_log;
 mod model;
 mod parallel;
@@ -62,6 +63,7 @@ mod witness;
 use std::time::Duration;
 
 pub use adapter::{from_history, Mapping};
+pub use invariant::Linearizable;
 pub use model::Model;
 pub use value::Value;
 pub use witness::{name as witness_name, Witness};
