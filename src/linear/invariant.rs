@@ -14,8 +14,9 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::adapter::{action, Kind};
+use super::verdict_words::{describe, order_in_words, short_name, shown, Source};
 use super::{check, witness, Limits, Mapping, Model, Op, Outcome, Status, Value};
-use crate::check::{secs, FinalState, Verdict, Witness as Shown};
+use crate::check::{FinalState, Verdict};
 use crate::history::{EntryType, History, Operation};
 use crate::system::Invariant;
 
@@ -75,17 +76,6 @@ impl std::fmt::Debug for Linearizable {
             .field("final_state", &self.final_state)
             .finish()
     }
-}
-
-/// Where one checked operation came from, to name it in a verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// The n-th operation of `History::operations()`.
-    History(usize),
-    /// The value the register held before the run.
-    Initial,
-    /// The final state, read after every operation ended.
-    Final,
 }
 
 impl Linearizable {
@@ -302,10 +292,12 @@ impl Linearizable {
             let invoked = invoked.ok_or_else(|| {
                 format!("{} has no argument at `{}`", at(o.invoke), self.argument)
             })?;
-            let completed = self.part(o.result(), &self.result, false).unwrap_or(Value::Nil);
+            let completed = self
+                .part(o.result(), &self.result, false)
+                .unwrap_or(Value::Nil);
             let complete = o.completion.map(|c| c.time_us + 1);
             last = last.max(o.invoke.time_us + 1).max(complete.unwrap_or(0));
-            for (object, arg, res) in self.split(key.clone(), invoked, completed, kind, status) {
+            for (object, arg, res) in self.split(key.clone(), invoked, completed, kind) {
                 let action = action(kind, status, &arg, &res)
                     .map_err(|e| format!("{}: {e}", at(o.invoke)))?;
                 objects.insert(object.clone());
@@ -335,11 +327,20 @@ impl Linearizable {
             if let Some(initial) = &self.initial {
                 let v = initial(key.as_ref().unwrap_or(&Value::Nil));
                 let op = Op::new("initial", super::Action::Write(v), Status::Ok, 0, Some(0));
-                first.push((Op { key: key.clone(), ..op }, Source::Initial));
+                first.push((
+                    Op {
+                        key: key.clone(),
+                        ..op
+                    },
+                    Source::Initial,
+                ));
             }
             if let Some(read) = self.final_read(object, state) {
                 let op = Op::new("final state", read, Status::Ok, last + 1, Some(last + 2));
-                ops.push(Op { key: key.clone(), ..op });
+                ops.push(Op {
+                    key: key.clone(),
+                    ..op
+                });
                 sources.push(Source::Final);
             }
         }
@@ -367,16 +368,15 @@ impl Linearizable {
         invoked: Value,
         completed: Value,
         kind: Kind,
-        status: Status,
     ) -> Vec<(Object, Value, Value)> {
         if self.columns.is_empty() {
             return vec![((key, None), invoked, completed)];
         }
-        if kind == Kind::Read && status != Status::Ok {
-            // Its row is unknown, so it says nothing about any column.
-            return Vec::new();
-        }
-        let row = if kind == Kind::Read { &completed } else { &invoked };
+        let row = if kind == Kind::Read {
+            &completed
+        } else {
+            &invoked
+        };
         self.columns
             .iter()
             .filter_map(|c| {
@@ -423,78 +423,6 @@ fn object_key(object: &Object) -> Option<Value> {
 
 fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
-}
-
-/// `#40 (client-2 at 4.511s: write key [1 "title"] "x")`, or what the initial value and the
-/// final read are.
-fn describe(operations: &[Operation<'_>], ops: &[Op], sources: &[Source], i: usize) -> String {
-    let what = ops.get(i).map_or(String::new(), Op::describe);
-    match sources.get(i) {
-        Some(Source::History(n)) => {
-            let o = &operations[*n];
-            format!(
-                "#{} ({} at {}, {}: {what})",
-                o.invoke.index,
-                o.invoke.process,
-                secs(o.invoke.time_us),
-                outcome_word(o.outcome())
-            )
-        }
-        Some(Source::Initial) => format!("the value before the run ({what})"),
-        Some(Source::Final) => format!("the final state's read after the run ({what})"),
-        None => format!("operation {i}"),
-    }
-}
-
-/// `#40`, `the initial value`, `the final read`.
-fn short_name(operations: &[Operation<'_>], sources: &[Source], i: usize) -> String {
-    match sources.get(i) {
-        Some(Source::History(n)) => format!("#{}", operations[*n].invoke.index),
-        Some(Source::Initial) => "the initial value".into(),
-        Some(Source::Final) => "the final read".into(),
-        None => format!("operation {i}"),
-    }
-}
-
-fn outcome_word(e: EntryType) -> &'static str {
-    match e {
-        EntryType::Ok => "ok",
-        EntryType::Fail => "failed",
-        _ => "unknown outcome",
-    }
-}
-
-/// ` The longest consistent order: #3, #7, #9.` (its last ten, when longer).
-fn order_in_words(prefix: &[usize], short: &dyn Fn(usize) -> String) -> String {
-    const SHOWN: usize = 10;
-    if prefix.is_empty() {
-        return " The longest consistent order is empty.".into();
-    }
-    let skip = prefix.len().saturating_sub(SHOWN);
-    let names: Vec<String> = prefix[skip..].iter().map(|&i| short(i)).collect();
-    let elided = if skip > 0 {
-        format!("{skip} earlier, then ")
-    } else {
-        String::new()
-    };
-    format!(" The longest consistent order: {elided}{}.", names.join(", "))
-}
-
-/// The history operations among `indices` (each once, in the order given), as a verdict
-/// names them; the initial value and the final read are not history entries.
-fn shown(operations: &[Operation<'_>], sources: &[Source], indices: &[usize]) -> Vec<Shown> {
-    let mut seen = BTreeSet::new();
-    indices
-        .iter()
-        .filter_map(|&i| match sources.get(i) {
-            Some(Source::History(n)) if seen.insert(*n) => Some(*n),
-            _ => None,
-        })
-        .map(|n| {
-            let o = &operations[n];
-            Shown::of(o, format!("{} {}", o.invoke.f, crate::check::show(&o.invoke.value)))
-        })
-        .collect()
 }
 
 #[cfg(test)]

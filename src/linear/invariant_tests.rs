@@ -3,6 +3,7 @@ use serde_json::{json, Value as Json};
 use super::*;
 use crate::check::testing::{state, Builder};
 use crate::history::Entry;
+use crate::linear::verdict_words::order_in_words;
 
 fn register() -> Linearizable {
     Linearizable::new(Model::Register)
@@ -37,7 +38,10 @@ fn a_stale_read_is_caught_and_named_in_words() {
         text.contains("#2 (c2 at 0.003s, ok: read -> nil)"),
         "{text}"
     );
-    assert!(text.contains("it returned nil while the register held 1"), "{text}");
+    assert!(
+        text.contains("it returned nil while the register held 1"),
+        "{text}"
+    );
     assert!(text.contains("The longest consistent order: #0."), "{text}");
     let shown: Vec<usize> = v.violation.unwrap().ops.iter().map(|w| w.index).collect();
     assert_eq!(shown, vec![2, 0]);
@@ -86,8 +90,22 @@ fn info_may_have_applied_and_fail_never_did() {
 fn keys_are_independent_objects() {
     let spec = register().key_at("/key").argument_at("/v").result_at("/v");
     let mut b = Builder::default();
-    ok(&mut b, "c1", "put", 1, json!({"key": "a", "v": 1}), json!({}));
-    ok(&mut b, "c2", "get", 2, json!({"key": "b"}), json!({"v": null}));
+    ok(
+        &mut b,
+        "c1",
+        "put",
+        1,
+        json!({"key": "a", "v": 1}),
+        json!({}),
+    );
+    ok(
+        &mut b,
+        "c2",
+        "get",
+        2,
+        json!({"key": "b"}),
+        json!({"v": null}),
+    );
     assert!(judge(&spec, &b, &FinalState::default()).is_ok());
     ok(&mut b, "c2", "get", 3, json!({"key": "a"}), json!({"v": 2}));
     let v = judge(&spec, &b, &FinalState::default());
@@ -105,7 +123,10 @@ fn an_operation_that_cannot_be_placed_is_a_violation_not_a_pass() {
     let mut b = Builder::default();
     ok(&mut b, "c1", "write", 1, json!({"v": 1}), json!({}));
     let text = explanation(&judge(&spec, &b, &FinalState::default()));
-    assert!(text.contains("entry #0 (write) has no key at `/key`"), "{text}");
+    assert!(
+        text.contains("entry #0 (write) has no key at `/key`"),
+        "{text}"
+    );
     let spec = register().argument_at("/v");
     let text = explanation(&judge(&spec, &b, &FinalState::default()));
     assert!(text.is_empty(), "the argument is there: {text}");
@@ -117,7 +138,9 @@ fn an_operation_that_cannot_be_placed_is_a_violation_not_a_pass() {
     ok(&mut b, "c1", "cas", 1, json!([null, 1]), json!(null));
     let v = judge(&register(), &b, &FinalState::default());
     assert!(
-        explanation(&v).contains("#0 (c1 at 0.001s, ok: cas [nil 1]) is not an operation of the register model"),
+        explanation(&v).contains(
+            "#0 (c1 at 0.001s, ok: cas [nil 1]) is not an operation of the register model"
+        ),
         "{v:?}"
     );
     assert_eq!(v.violation.unwrap().ops.len(), 1);
@@ -181,13 +204,21 @@ fn the_final_state_is_the_last_read_of_every_touched_column() {
         text.contains("the final state's read after the run (read key [1 \"title\"] -> \"a\")"),
         "{text}"
     );
-    assert!(text.contains("while register [1 \"title\"] held \"b\""), "{text}");
+    assert!(
+        text.contains("while register [1 \"title\"] held \"b\""),
+        "{text}"
+    );
     assert!(
         text.contains("The longest consistent order: the initial value, #0, #2."),
         "{text}"
     );
     assert_eq!(
-        v.violation.unwrap().ops.iter().map(|w| w.index).collect::<Vec<_>>(),
+        v.violation
+            .unwrap()
+            .ops
+            .iter()
+            .map(|w| w.index)
+            .collect::<Vec<_>>(),
         vec![2]
     );
     // A column nobody edited must keep its value before the run.
@@ -218,14 +249,31 @@ fn unknown_edits_may_land_late_and_failed_ones_never_do() {
 fn reads_of_rows_judge_the_columns_they_return() {
     let mut b = Builder::default();
     edit(&mut b, "c1", 1, 1, json!({"title": "a"}), EntryType::Ok);
-    ok(&mut b, "c2", "load", 2, json!({"key": 1}), json!({"row": {"title": "a"}}));
+    ok(
+        &mut b,
+        "c2",
+        "load",
+        2,
+        json!({"key": 1}),
+        json!({"row": {"title": "a"}}),
+    );
     b.invoke("c2", "load", 3, json!({"key": 1}));
     b.complete("c2", EntryType::Fail, "load", 3, json!({}));
     let st = state("cards", json!([card(1, "a", "-")]));
     assert!(judge(&cards(), &b, &st).is_ok());
-    ok(&mut b, "c2", "load", 4, json!({"key": 1}), json!({"row": {"email": "x"}}));
+    ok(
+        &mut b,
+        "c2",
+        "load",
+        4,
+        json!({"key": 1}),
+        json!({"row": {"email": "x"}}),
+    );
     let text = explanation(&judge(&cards(), &b, &st));
-    assert!(text.contains("#6 (c2 at 0.007s, ok: read key [1 \"email\"] -> \"x\")"), "{text}");
+    assert!(
+        text.contains("#6 (c2 at 0.007s, ok: read key [1 \"email\"] -> \"x\")"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -280,7 +328,10 @@ fn a_reached_limit_is_an_undecided_violation() {
         ..Limits::default()
     });
     let text = explanation(&judge(&tight, &b, &FinalState::default()));
-    assert!(text.starts_with("Undecided: the memory limit was reached"), "{text}");
+    assert!(
+        text.starts_with("Undecided: the memory limit was reached"),
+        "{text}"
+    );
     assert!(text.contains("the 7 operations"), "{text}");
     // With room to search the same history has an answer.
     assert!(explanation(&judge(&register(), &b, &FinalState::default())).contains("returned 99"));
@@ -315,4 +366,22 @@ fn a_long_order_is_shown_by_its_last_ten() {
         order_in_words(&[], &names),
         " The longest consistent order is empty."
     );
+}
+
+#[test]
+fn operations_that_touch_in_time_are_concurrent() {
+    // The second edit starts at the instant the first one is acknowledged, so either may
+    // have taken effect last.
+    let mut b = Builder::default();
+    edit(&mut b, "c1", 1, 1, json!({"title": "a"}), EntryType::Ok);
+    b.invoke("c2", "edit", 2, json!({"key": 1, "intent": {"title": "b"}}))
+        .same_instant();
+    b.complete("c2", EntryType::Ok, "edit", 2, json!({"key": 1}));
+    let st = state("cards", json!([card(1, "a", "-")]));
+    assert!(judge(&cards(), &b, &st).is_ok());
+    // A gap between them orders them.
+    let mut b = Builder::default();
+    edit(&mut b, "c1", 1, 1, json!({"title": "a"}), EntryType::Ok);
+    edit(&mut b, "c2", 2, 1, json!({"title": "b"}), EntryType::Ok);
+    assert!(!judge(&cards(), &b, &st).is_ok());
 }
