@@ -7,6 +7,40 @@
 //! command runs it on faultline's own JSONL histories, Jepsen EDN histories and the
 //! `jepsen.util` log lines older Jepsen tests print (see `docs/linear.md`).
 //!
+//! # As an invariant
+//!
+//! [`Linearizable`] says which operations of a run's history act on which object (by
+//! function name, key pointer and columns), what each object held before the run, and
+//! whether the final state is read last; [`Linearizable::invariant`] makes the
+//! [`crate::system::Invariant`] a system checks on every run. Its verdict names the
+//! operation that cannot be placed and the longest consistent order in plain words, and a
+//! reached limit is a violation starting `Undecided:`, never a silent pass.
+//!
+//! ```
+//! use faultline::check::FinalState;
+//! use faultline::history::{Entry, EntryType, History};
+//! use faultline::linear::{Linearizable, Model};
+//! use serde_json::json;
+//!
+//! // c1 writes 1 and is acknowledged; afterwards c2 reads the register and gets nothing.
+//! let mut history = History::default();
+//! for (t, process, kind, f, value) in [
+//!     (1, "c1", EntryType::Invoke, "write", json!(1)),
+//!     (2, "c1", EntryType::Ok, "write", json!(null)),
+//!     (3, "c2", EntryType::Invoke, "read", json!(null)),
+//!     (4, "c2", EntryType::Ok, "read", json!(null)),
+//! ] {
+//!     let op = if process == "c1" { 1 } else { 2 };
+//!     history.push(Entry { index: 0, time_us: t, process: process.into(), kind,
+//!                          f: f.into(), op: Some(op), value, error: None });
+//! }
+//! let invariant = Linearizable::new(Model::Register).invariant("register_linearizable");
+//! let verdict = invariant.check(&history, &FinalState::default());
+//! let why = verdict.violation.expect("a stale read").explanation;
+//! assert!(why.contains("#2 (c2 at 0.000s, ok: read -> nil)"), "{why}");
+//! assert!(why.contains("it returned nil while the register held 1"), "{why}");
+//! ```
+//!
 //! # Uncertainty
 //!
 //! - A `fail` operation never took effect: it is dropped.
@@ -52,16 +86,19 @@ mod adapter;
 pub mod edn;
 pub mod html;
 pub mod input;
+mod invariant;
 pub mod jepsen_log;
 mod model;
 mod parallel;
 mod search;
 mod value;
+mod verdict_words;
 mod witness;
 
 use std::time::Duration;
 
 pub use adapter::{from_history, Mapping};
+pub use invariant::Linearizable;
 pub use model::Model;
 pub use value::Value;
 pub use witness::{name as witness_name, Witness};

@@ -65,15 +65,16 @@ pub(crate) fn build(
         .filter(|&i| i != breaking && ops[i].invoke <= deadline)
         .collect();
     let key = members.first().and_then(|&i| ops[i].key.clone());
-    let explanation = explain(ops, model, &key, &prefix, &state, breaking, &candidates);
-    Witness {
+    let mut w = Witness {
         key,
         prefix,
         state,
         breaking,
         candidates,
-        explanation,
-    }
+        explanation: String::new(),
+    };
+    w.explanation = explain(ops, model, &w, &|i| name(ops, i), &|i| format!("#{i}"));
+    w
 }
 
 /// `#12 (process 3, line 40: read -> 2)`.
@@ -86,15 +87,18 @@ pub fn name(ops: &[Op], i: usize) -> String {
     format!("#{i} (process {}{line}: {})", o.process, o.describe())
 }
 
-fn explain(
+/// The witness in words, naming the breaking operation with `long` and the open candidates
+/// with `short`, so a caller that knows where the operations came from (history entries,
+/// a final read) can name them its own way.
+pub(crate) fn explain(
     ops: &[Op],
     model: Model,
-    key: &Option<Value>,
-    prefix: &[usize],
-    state: &Value,
-    breaking: usize,
-    candidates: &[usize],
+    w: &Witness,
+    long: &dyn Fn(usize) -> String,
+    short: &dyn Fn(usize) -> String,
 ) -> String {
+    let (key, prefix, state, breaking, candidates) =
+        (&w.key, &w.prefix, &w.state, w.breaking, &w.candidates);
     let object = match key {
         Some(k) => format!("{} {k}", model.noun()),
         None => format!("the {}", model.noun()),
@@ -109,7 +113,7 @@ fn explain(
     };
     s.push_str(&format!(
         "Next, {} must take effect before it completed, but ",
-        name(ops, breaking)
+        long(breaking)
     ));
     s.push_str(&why_not(&b.action, state, &object));
     if candidates.is_empty() {
@@ -118,7 +122,7 @@ fn explain(
         let legal: Vec<String> = candidates
             .iter()
             .filter(|&&i| applies(&ops[i].action, state))
-            .map(|&i| format!("#{i}"))
+            .map(|&i| short(i))
             .collect();
         s.push_str(&format!(
             ". The {} other operation(s) still open then cannot help: ",

@@ -6,6 +6,12 @@
 //!   `form_id` identifies one create form a user submitted (the logical create).
 //! - `edit` invokes with `{key, intent}` (the fields the user meant to change) and
 //!   completes ok with `{key, version, written}` (every value the request wrote).
+//!
+//! Each field of each edited card is also judged as a linearisable register
+//! ([`FIELDS_LINEARIZABLE`]): the history records no reads (an edit's load of the card is
+//! not an operation of its own), so the writes are the edits' intents and the one read is
+//! the primary's final state after the liveness phase. Replicas play no part: every
+//! variant reads and writes cards through the primary.
 
 mod api;
 pub mod contention;
@@ -26,6 +32,7 @@ use faultline::check::{duplicate_create, lost_updates, unique_slugs, FinalState,
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
+use faultline::linear::{Linearizable, Model, Value as LinValue};
 use faultline::plan::{ClientScript, Workload};
 use faultline::rng::SimRng;
 use faultline::scenario::{parse_workload, Scenario};
@@ -41,6 +48,33 @@ pub const TABLE: &str = "business_cards";
 pub const FIELDS: [&str; 4] = ["title", "email", "phone", "company"];
 /// Added to an op id for the second request of a double submit.
 pub const SECOND_SUBMIT: u32 = 1_000_000;
+/// The invariant "each card field is a linearisable register".
+pub const FIELDS_LINEARIZABLE: &str = "card_fields_linearizable";
+
+/// What a seeded card's field holds before the run (the workload writes it so).
+pub fn seeded_value(field: &str) -> String {
+    format!("{field}-0")
+}
+
+/// Each (card, field) an edit touched is a register: an edit writes the fields of its
+/// `intent` (what the user meant to set, never the stale rest of a whole form), it holds
+/// [`seeded_value`] before the run, and the final `business_cards` row is read last.
+pub fn fields_linearizable() -> Linearizable {
+    Linearizable::new(Model::Register)
+        .reads(&[])
+        .writes(&["edit"])
+        .key_at("/key")
+        .argument_at("/intent")
+        .columns(&FIELDS)
+        .initial(|key| match key {
+            LinValue::Vector(kc) => match kc.get(1) {
+                Some(LinValue::Str(field)) => LinValue::Str(seeded_value(field)),
+                _ => LinValue::Nil,
+            },
+            _ => LinValue::Nil,
+        })
+        .final_state(TABLE, "id")
+}
 
 /// One planned action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +150,7 @@ impl ScenarioLogic for BusinessCards {
             unique_slugs::NAME,
             lost_updates::NAME,
             duplicate_create::NAME,
+            FIELDS_LINEARIZABLE,
         ])
     }
 
@@ -185,6 +220,7 @@ impl ScenarioLogic for BusinessCards {
             duplicate_create::NAME => {
                 duplicate_create::check(history, state, TABLE, "form_id", duplicate_create::NAME)
             }
+            FIELDS_LINEARIZABLE => fields_linearizable().judge(invariant, history, state),
             other => Verdict::violated(
                 other,
                 format!("business_cards cannot check `{other}`"),

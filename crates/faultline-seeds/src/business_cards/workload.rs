@@ -116,7 +116,7 @@ impl CardsWorkload {
             .map(|i| {
                 let mut row = json!({"id": i, "user_id": "u1", "name": format!("Seed {i}"), "slug": format!("seed-{i}"), "form_id": format!("seed-{i}")});
                 for f in FIELDS {
-                    row[f] = json!(format!("{f}-0"));
+                    row[f] = json!(super::seeded_value(f));
                 }
                 row
             })
