@@ -10,6 +10,7 @@
 mod api;
 pub mod contention;
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -108,7 +109,9 @@ impl ScenarioLogic for BusinessCards {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&Builtin::NAMES)
+        let mut all = faultline::system::names(&Builtin::NAMES);
+        all.extend(crate::mutants::names_of("business_cards").iter().map(|n| n.to_string()));
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -174,7 +177,10 @@ impl ScenarioLogic for BusinessCards {
                     async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
                 )
             }
-            None => failing_client(format!("business_cards has no variant `{variant}`")),
+            None => match mutants::Mutant::named(variant) {
+                Some(m) => Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) }),
+                None => failing_client(format!("business_cards has no variant `{variant}`")),
+            },
         }
     }
 

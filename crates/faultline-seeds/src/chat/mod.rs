@@ -10,6 +10,7 @@
 
 mod api;
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -111,7 +112,9 @@ impl ScenarioLogic for Chat {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&BuiltinChat::NAMES)
+        let mut all = faultline::system::names(&BuiltinChat::NAMES);
+        all.extend(crate::mutants::names_of("chat_persistence").iter().map(|n| n.to_string()));
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -162,7 +165,10 @@ impl ScenarioLogic for Chat {
                     async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
                 )
             }
-            None => failing_client(format!("chat_persistence has no variant `{variant}`")),
+            None => match mutants::Mutant::named(variant) {
+                Some(m) => Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) }),
+                None => failing_client(format!("chat_persistence has no variant `{variant}`")),
+            },
         }
     }
 

@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use super::mutants::Mutant;
 use super::{poll_value, read_status, unchanged, Tab, STORY};
 use faultline::backend::{AuthApi, Backend, DbError, ReadFrom, Request};
 use faultline::system::ClientCtx;
@@ -16,21 +17,36 @@ const WRITE_ATTEMPTS: u32 = 6;
 const WRITE_BASE_MS: u64 = 200;
 
 /// Records `progress` with the monotonic function and reads it back at the write's LSN.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn write<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     session_lsn: &mut u64,
     op: u32,
     progress: u64,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "write", json!({"progress": progress}));
     let args = json!({"id": STORY, "progress": progress});
     let mut unknown = false;
     let mut outcome = Err(DbError::Unreachable("no attempt made".into()));
-    for attempt in 0..WRITE_ATTEMPTS {
+    let attempts = if bug == Some(Mutant::WriteOnce) {
+        1
+    } else {
+        WRITE_ATTEMPTS
+    };
+    for attempt in 0..attempts {
         if attempt > 0 {
             ctx.sleep_ms(WRITE_BASE_MS << (attempt - 1)).await;
         }
-        let req = Request::rpc("update_story_progress_monotonic", args.clone());
+        let req = if bug == Some(Mutant::PlainUpdate) {
+            Request::update(
+                super::TABLE,
+                faultline::backend::filter([("id", json!(STORY))]),
+                faultline::backend::row([(super::COLUMN, json!(progress))]),
+            )
+        } else {
+            Request::rpc("update_story_progress_monotonic", args.clone())
+        };
         outcome = ctx.call(req).await.map(|r| r.value());
         match &outcome {
             Ok(_) => break,
@@ -39,6 +55,12 @@ pub async fn write<B: Backend, A: AuthApi>(
     }
     match outcome {
         Ok(v) => {
+            // A plain update answers the updated row, which carries no LSN.
+            let v = if v.is_array() {
+                json!({"progress": progress, "lsn": 0})
+            } else {
+                v
+            };
             let lsn = v.get("lsn").and_then(Value::as_u64).unwrap_or(0);
             *session_lsn = (*session_lsn).max(lsn);
             scope.ok(json!({"progress": progress, "stored": v["progress"], "lsn": lsn}));
@@ -47,7 +69,12 @@ pub async fn write<B: Backend, A: AuthApi>(
         Err(e) => return scope.fail(json!({"progress": progress}), &e),
     }
     let scope = ctx.begin(op + super::VERIFY_OP, "verify", json!({"expect": progress}));
-    match read_status(ctx, ReadFrom::AtLeast { lsn: *session_lsn }).await {
+    let from = if bug == Some(Mutant::VerifyAnyHost) {
+        ReadFrom::Any
+    } else {
+        ReadFrom::AtLeast { lsn: *session_lsn }
+    };
+    match read_status(ctx, from).await {
         Ok(s) => {
             *session_lsn = (*session_lsn).max(s.lsn.unwrap_or(0));
             scope.ok(json!({"read": s.progress, "host": s.host, "lsn": s.lsn}))
@@ -57,7 +84,12 @@ pub async fn write<B: Backend, A: AuthApi>(
 }
 
 /// Polls from any host that has replayed the tab's session LSN.
-pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab) {
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
+pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab, bug: Option<Mutant>) {
+    if bug == Some(Mutant::LsnInPageMemory) && tab.shown.is_none() {
+        // The LSN lived in component state, which a reload wipes.
+        tab.session_lsn = 0;
+    }
     let (op, mut invoke) = tab.next_poll();
     invoke["session_lsn"] = json!(tab.session_lsn);
     let scope = ctx.begin(op, "poll", invoke);
@@ -70,7 +102,9 @@ pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab) 
     .await
     {
         Ok(s) => {
-            tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
+            if bug != Some(Mutant::ReadLsnDropped) {
+                tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
+            }
             tab.shown = Some(s.progress);
             scope.ok(poll_value(&s, s.progress, 1));
         }
