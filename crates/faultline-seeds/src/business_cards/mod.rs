@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 pub use api::{Builtin, CardsLogic};
 use faultline::backend::{AuthApi, Backend, Row};
-use faultline::check::{duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
+use faultline::check::{conflicts, duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
@@ -119,6 +119,7 @@ impl ScenarioLogic for BusinessCards {
             unique_slugs::NAME,
             lost_updates::NAME,
             duplicate_create::NAME,
+            conflicts::NAME,
         ])
     }
 
@@ -189,8 +190,17 @@ impl ScenarioLogic for BusinessCards {
             unique_slugs::NAME => unique_slugs::check(history, state, TABLE, "slug"),
             lost_updates::NAME => lost_updates::check(history, state, TABLE),
             duplicate_create::NAME => {
-                duplicate_create::check(history, state, TABLE, "form_id", duplicate_create::NAME)
+                // Rows are counted per submitted form (history), not per key the client wrote.
+                duplicate_create::check_per_form(
+                    history,
+                    state,
+                    TABLE,
+                    "form_id",
+                    "name",
+                    duplicate_create::NAME,
+                )
             }
+            conflicts::NAME => conflicts::check(history),
             other => Verdict::violated(
                 other,
                 format!("business_cards cannot check `{other}`"),

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 pub use api::{BuiltinChat, ChatLogic};
 use faultline::backend::{filter, AuthApi, Backend, DbError, Request};
-use faultline::check::{chat, FinalState, Verdict};
+use faultline::check::{chat, chat_moment, FinalState, Verdict};
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
@@ -172,6 +172,11 @@ impl ScenarioLogic for Chat {
         }
     }
 
+    fn audited_tables(&self) -> Vec<String> {
+        // Every committed image of the conversation, so sends are judged when shown.
+        vec![TABLE.to_string()]
+    }
+
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
         let messages = state
             .rows(TABLE)
@@ -181,9 +186,16 @@ impl ScenarioLogic for Chat {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        let images = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
         match invariant {
-            chat::NO_LOST_MESSAGES => chat::no_lost_messages(history, &messages),
-            chat::NO_DUPLICATE_MESSAGES => chat::no_duplicate_messages(&messages),
+            chat::NO_LOST_MESSAGES => first_violation([
+                chat::no_lost_messages(history, &messages),
+                chat_moment::sent_was_saved(history, images),
+            ]),
+            chat::NO_DUPLICATE_MESSAGES => first_violation([
+                chat::no_duplicate_messages(&messages),
+                chat_moment::never_duplicated(images),
+            ]),
             chat::SURVIVES_REAUTH => chat::survives_reauth(history),
             other => Verdict::violated(
                 other,
@@ -191,6 +203,17 @@ impl ScenarioLogic for Chat {
                 vec![],
             ),
         }
+    }
+}
+
+/// The first violated verdict, else the first (which holds).
+fn first_violation<const N: usize>(verdicts: [Verdict; N]) -> Verdict {
+    let mut all = verdicts.into_iter();
+    let first = all.next().expect("at least one verdict");
+    if first.is_ok() {
+        all.find(|v| !v.is_ok()).unwrap_or(first)
+    } else {
+        first
     }
 }
 
