@@ -34,7 +34,11 @@ pub fn sent_was_saved(history: &History, images: &[Row]) -> Verdict {
     if images.is_empty() {
         return Verdict::holds(NO_LOST_MESSAGES);
     }
-    for s in history.operations_named("send").iter().filter(|o| o.is_ok()) {
+    for s in history
+        .operations_named("send")
+        .iter()
+        .filter(|o| o.is_ok())
+    {
         let msg = &s.invoke.value["msg"];
         let claimed = s.result().get("version").filter(|v| !v.is_null());
         let backed = images.iter().any(|image| {
@@ -99,7 +103,13 @@ mod tests {
 
     fn sent(b: &mut Builder, op: u32, msg: &str, version: Value) {
         b.invoke("d1", "send", op, json!({"msg": msg}));
-        b.complete("d1", EntryType::Ok, "send", op, json!({"msg": msg, "version": version}));
+        b.complete(
+            "d1",
+            EntryType::Ok,
+            "send",
+            op,
+            json!({"msg": msg, "version": version}),
+        );
     }
 
     #[test]
@@ -111,9 +121,14 @@ mod tests {
         // Reported the version it had before its save: that image lacks it, even though a
         // later save put it on the server.
         let early = [image(1, &[]), image(2, &[]), image(3, &["m1"])];
-        let v = sent_was_saved(&b.history, &early).violation.expect("shown too early");
+        let v = sent_was_saved(&b.history, &early)
+            .violation
+            .expect("shown too early");
         assert!(v.explanation.contains("version 2"), "{}", v.explanation);
-        assert!(sent_was_saved(&b.history, &[]).is_ok(), "no audit, nothing to judge");
+        assert!(
+            sent_was_saved(&b.history, &[]).is_ok(),
+            "no audit, nothing to judge"
+        );
         let mut unversioned = Builder::default();
         sent(&mut unversioned, 1, "m1", Value::Null);
         assert!(sent_was_saved(&unversioned.history, &early).is_ok());

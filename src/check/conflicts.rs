@@ -75,7 +75,12 @@ mod tests {
     use crate::history::{EntryType, OpError};
 
     fn edit(b: &mut Builder, process: &str, op: u32, field: &str) {
-        b.invoke(process, "edit", op, json!({"key": 1, "intent": {field: "x"}}));
+        b.invoke(
+            process,
+            "edit",
+            op,
+            json!({"key": 1, "intent": {field: "x"}}),
+        );
     }
 
     fn done(b: &mut Builder, process: &str, op: u32) {
@@ -104,7 +109,9 @@ mod tests {
         edit(&mut other_field, "b", 2, "email");
         done(&mut other_field, "b", 2);
         refused(&mut other_field, "a", 1);
-        let v = check(&other_field.history).violation.expect("compatible edits");
+        let v = check(&other_field.history)
+            .violation
+            .expect("compatible edits");
         assert_eq!(v.ops[0].process, "a");
 
         let mut earlier = Builder::default();
@@ -130,6 +137,9 @@ mod tests {
         edit(&mut unfinished, "a", 1, "title");
         edit(&mut unfinished, "b", 2, "title");
         refused(&mut unfinished, "a", 1);
-        assert!(check(&unfinished.history).is_ok(), "an edit still in flight");
+        assert!(
+            check(&unfinished.history).is_ok(),
+            "an edit still in flight"
+        );
     }
 }

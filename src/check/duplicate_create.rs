@@ -86,13 +86,14 @@ pub fn check_per_form(
     let creates = history.operations_named("create");
     let mut forms: BTreeMap<Key, (&Value, Vec<Key>)> = BTreeMap::new();
     for o in &creates {
-        let (Some(content), Some(key)) = (
-            o.invoke.value.get(content_col),
-            o.invoke.value.get(key_col),
-        ) else {
+        let (Some(content), Some(key)) =
+            (o.invoke.value.get(content_col), o.invoke.value.get(key_col))
+        else {
             continue;
         };
-        let slot = forms.entry(Key::of(content)).or_insert((content, Vec::new()));
+        let slot = forms
+            .entry(Key::of(content))
+            .or_insert((content, Vec::new()));
         if !slot.1.contains(&Key::of(key)) {
             slot.1.push(Key::of(key));
         }
@@ -101,7 +102,10 @@ pub fn check_per_form(
         let made: Vec<String> = state
             .rows(table)
             .iter()
-            .filter(|r| r.get(content_col).is_some_and(|v| Key::of(v) == *content_key))
+            .filter(|r| {
+                r.get(content_col)
+                    .is_some_and(|v| Key::of(v) == *content_key)
+            })
             .map(|r| r.get("id").unwrap_or(&Value::Null).to_string())
             .collect();
         if made.len() <= keys.len() {

@@ -331,10 +331,17 @@ mod tests {
             );
         };
         let saved = |b: &mut Builder, op: u32| {
-            b.complete("client-1", EntryType::Ok, "save", op, json!({"shown": "saved"}));
+            b.complete(
+                "client-1",
+                EntryType::Ok,
+                "save",
+                op,
+                json!({"shown": "saved"}),
+            );
         };
         let first_bounds = json!([row(1, "l1")]);
-        let second_bounds = json!([{"id": 1, "video_id": "v1", "loop_id": "l1", "start_s": 20, "end_s": 24}]);
+        let second_bounds =
+            json!([{"id": 1, "video_id": "v1", "loop_id": "l1", "start_s": 20, "end_s": 24}]);
         let mut sequential = Builder::default();
         resave(&mut sequential, 1, 10);
         saved(&mut sequential, 1);

@@ -140,7 +140,13 @@ fn an_edit_that_never_reached_the_server_is_lost_unless_surfaced() {
 fn a_conflict_excuses_a_lost_edit_only_when_another_device_edited_the_field_first() {
     let conflict = |b: &mut Builder| {
         b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
-        b.complete("client-1", EntryType::Ok, "conflict", 1, json!({"kept": "e0"}));
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "conflict",
+            1,
+            json!({"kept": "e0"}),
+        );
     };
     let s = state("r1.title.0", &[], json!([]), &[]);
     let mut own = Builder::default();
@@ -148,7 +154,9 @@ fn a_conflict_excuses_a_lost_edit_only_when_another_device_edited_the_field_firs
     edit(&mut own, "client-1", 1, "e1");
     conflict(&mut own);
     let own_kept = state("e0", &[], json!([]), &[]);
-    let v = no_lost_acked_edit(&own.history, &own_kept).violation.expect("its own edit");
+    let v = no_lost_acked_edit(&own.history, &own_kept)
+        .violation
+        .expect("its own edit");
     assert_eq!(v.ops[0].detail, "set r1.title='e1'");
     let mut other_field = Builder::default();
     edit(&mut other_field, "client-1", 1, "e1");
@@ -160,18 +168,29 @@ fn a_conflict_excuses_a_lost_edit_only_when_another_device_edited_the_field_firs
         let v = no_lost_acked_edit(&b.history, s).violation;
         v.map(|v| v.ops[0].process.clone())
     };
-    assert_eq!(lost(&other_field, &s).as_deref(), Some("client-1"), "another field");
+    assert_eq!(
+        lost(&other_field, &s).as_deref(),
+        Some("client-1"),
+        "another field"
+    );
     let mut after = Builder::default();
     edit(&mut after, "client-1", 1, "e1");
     conflict(&mut after);
     edit(&mut after, "client-2", 2, "e2");
-    assert_eq!(lost(&after, &s).as_deref(), Some("client-1"), "started after");
+    assert_eq!(
+        lost(&after, &s).as_deref(),
+        Some("client-1"),
+        "started after"
+    );
     let mut real = Builder::default();
     edit(&mut real, "client-2", 2, "e2");
     edit(&mut real, "client-1", 1, "e1");
     conflict(&mut real);
     let kept = state("e2", &[], json!([]), &[]);
-    assert!(no_lost_acked_edit(&real.history, &kept).is_ok(), "a real conflict");
+    assert!(
+        no_lost_acked_edit(&real.history, &kept).is_ok(),
+        "a real conflict"
+    );
     assert_eq!(lost(&other_field, &kept).as_deref(), Some("client-1"));
 }
 

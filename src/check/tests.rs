@@ -84,7 +84,14 @@ fn duplicate_create_per_form_counts_rows_against_submitted_forms() {
     }
     h.invoke("a", "create", 3, json!({"form_id": "f3", "name": "m"}));
     let check = |st: &FinalState| {
-        duplicate_create::check_per_form(&h.history, st, T, "form_id", "name", duplicate_create::NAME)
+        duplicate_create::check_per_form(
+            &h.history,
+            st,
+            T,
+            "form_id",
+            "name",
+            duplicate_create::NAME,
+        )
     };
     let invented = state(
         T,
@@ -92,7 +99,8 @@ fn duplicate_create_per_form_counts_rows_against_submitted_forms() {
                {"id": 3, "form_id": "f2/2/1", "name": "n"}, {"id": 4, "name": "seed"}]),
     );
     assert!(
-        duplicate_create::check(&h.history, &invented, T, "form_id", duplicate_create::NAME).is_ok(),
+        duplicate_create::check(&h.history, &invented, T, "form_id", duplicate_create::NAME)
+            .is_ok(),
         "the keyed check trusts the client's keys"
     );
     let v = check(&invented).violation.expect("two forms, three rows");
@@ -104,7 +112,10 @@ fn duplicate_create_per_form_counts_rows_against_submitted_forms() {
                {"id": 3, "form_id": "f3", "name": "m"}, {"id": 4, "name": "seed"}]),
     );
     assert!(check(&good).is_ok());
-    let keyed = state(T, json!([{"id": 1, "form_id": "f1", "name": "n"}, {"id": 2, "form_id": "f1", "name": "x"}]));
+    let keyed = state(
+        T,
+        json!([{"id": 1, "form_id": "f1", "name": "n"}, {"id": 2, "form_id": "f1", "name": "x"}]),
+    );
     assert!(!check(&keyed).is_ok(), "the keyed check still runs first");
 }
 

@@ -22,11 +22,23 @@ pub struct Entry {
 /// Every mutant of every seed system, in scenario order.
 pub fn catalogue() -> Vec<Entry> {
     let mut all = Vec::new();
-    all.extend(crate::business_cards::mutants::MUTANTS.iter().map(|(_, e)| *e));
+    all.extend(
+        crate::business_cards::mutants::MUTANTS
+            .iter()
+            .map(|(_, e)| *e),
+    );
     all.extend(crate::chat::mutants::MUTANTS.iter().map(|(_, e)| *e));
     all.extend(crate::loop_export::mutants::MUTANTS.iter().map(|(_, e)| *e));
-    all.extend(crate::offline_sync::mutants::MUTANTS.iter().map(|(_, e)| *e));
-    all.extend(crate::story_progress::mutants::MUTANTS.iter().map(|(_, e)| *e));
+    all.extend(
+        crate::offline_sync::mutants::MUTANTS
+            .iter()
+            .map(|(_, e)| *e),
+    );
+    all.extend(
+        crate::story_progress::mutants::MUTANTS
+            .iter()
+            .map(|(_, e)| *e),
+    );
     all
 }
 
@@ -55,9 +67,7 @@ pub fn first_catch(entry: &Entry, budget: u64) -> faultline::Result<Option<u64>>
 
 /// True when `result` shows `invariant` violated.
 pub fn caught(result: &faultline::runner::SeedResult, invariant: &str) -> bool {
-    result
-        .violations()
-        .any(|v| v.invariant == invariant)
+    result.violations().any(|v| v.invariant == invariant)
 }
 
 /// One measured row of the README's mutant table.
@@ -113,10 +123,18 @@ pub fn render(rows: &[Measured]) -> String {
     );
     for m in rows {
         let share = 100.0 * m.caught as f64 / m.seeds.max(1) as f64;
-        let median = m.median.map_or("never caught".to_string(), |x| format!("{x}"));
+        let median = m
+            .median
+            .map_or("never caught".to_string(), |x| format!("{x}"));
         s.push_str(&format!(
             "| `{}` | `{}` | {} | `{}` | {} | {}/{} ({share:.1}%) | {median} |\n",
-            m.entry.scenario, m.entry.name, m.entry.bug, m.entry.caught_by, m.entry.budget, m.caught, m.seeds
+            m.entry.scenario,
+            m.entry.name,
+            m.entry.bug,
+            m.entry.caught_by,
+            m.entry.budget,
+            m.caught,
+            m.seeds
         ));
     }
     s

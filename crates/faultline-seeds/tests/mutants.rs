@@ -27,7 +27,10 @@ fn every_mutant_is_caught_by_its_invariant_within_budget() {
     let mut escaped = Vec::new();
     for (e, f) in all.iter().zip(found) {
         match f.expect("the mutant runs") {
-            Some(seed) => println!("{} {}: caught by {} on seed {seed}", e.scenario, e.name, e.caught_by),
+            Some(seed) => println!(
+                "{} {}: caught by {} on seed {seed}",
+                e.scenario, e.name, e.caught_by
+            ),
             None => escaped.push(format!(
                 "{} {} escaped {} for {} seeds: {}",
                 e.scenario, e.name, e.caught_by, e.budget, e.bug
@@ -54,17 +57,29 @@ fn each_system_has_five_mutants_with_distinct_names() {
     let mut names: Vec<(&str, &str)> = all.iter().map(|e| (e.scenario, e.name)).collect();
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), all.len(), "a mutant name repeats within a system");
+    assert_eq!(
+        names.len(),
+        all.len(),
+        "a mutant name repeats within a system"
+    );
 }
 
 #[test]
 fn mutants_are_not_in_the_default_variant_lists() {
     let registry = faultline_seeds::registry();
     for e in mutants::catalogue() {
-        let scenario = registry.load_scenario(e.scenario).expect("the scenario loads");
+        let scenario = registry
+            .load_scenario(e.scenario)
+            .expect("the scenario loads");
         let loaded = faultline::runner::Loaded::new(scenario, &registry).expect("it builds");
-        assert!(!loaded.variants().iter().any(|v| v == e.name), "{} runs by default", e.name);
-        loaded.check_variant(e.name).expect("the mutant is registered with its system");
+        assert!(
+            !loaded.variants().iter().any(|v| v == e.name),
+            "{} runs by default",
+            e.name
+        );
+        loaded
+            .check_variant(e.name)
+            .expect("the mutant is registered with its system");
         assert!(
             loaded.invariants().iter().any(|i| i == e.caught_by),
             "{} is to be caught by {}, which {} does not check",

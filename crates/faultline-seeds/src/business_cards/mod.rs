@@ -23,7 +23,9 @@ use serde_json::{json, Map, Value};
 
 pub use api::{Builtin, CardsLogic};
 use faultline::backend::{AuthApi, Backend, Row};
-use faultline::check::{conflicts, duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
+use faultline::check::{
+    conflicts, duplicate_create, lost_updates, unique_slugs, FinalState, Verdict,
+};
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
@@ -110,7 +112,11 @@ impl ScenarioLogic for BusinessCards {
 
     fn variants(&self) -> Vec<String> {
         let mut all = faultline::system::names(&Builtin::NAMES);
-        all.extend(crate::mutants::names_of("business_cards").iter().map(|n| n.to_string()));
+        all.extend(
+            crate::mutants::names_of("business_cards")
+                .iter()
+                .map(|n| n.to_string()),
+        );
         all
     }
 
@@ -179,7 +185,9 @@ impl ScenarioLogic for BusinessCards {
                 )
             }
             None => match mutants::Mutant::named(variant) {
-                Some(m) => Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) }),
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
                 None => failing_client(format!("business_cards has no variant `{variant}`")),
             },
         }

@@ -51,7 +51,9 @@ pub async fn create<B: Backend, A: AuthApi>(
                 } else {
                     v["slug"].clone()
                 };
-                return scope.ok(json!({"id": v["id"], "slug": slug, "form_id": form_id, "attempts": attempt}));
+                return scope.ok(
+                    json!({"id": v["id"], "slug": slug, "form_id": form_id, "attempts": attempt}),
+                );
             }
             Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {
                 unknown |= e.outcome_unknown();
@@ -119,7 +121,9 @@ pub async fn edit<B: Backend, A: AuthApi>(
             }
             Ok(_) => conflicts += 1,
             Err(DbError::Timeout(_)) if bug == Some(Mutant::SavedOnTimeout) => {
-                let guess = version_of(&base).as_i64().map_or(Value::Null, |v| json!(v + 1));
+                let guess = version_of(&base)
+                    .as_i64()
+                    .map_or(Value::Null, |v| json!(v + 1));
                 return scope
                     .ok(json!({"key": card, "version": guess, "written": sent, "attempts": attempts, "conflicts": conflicts}));
             }

@@ -113,7 +113,11 @@ impl ScenarioLogic for Chat {
 
     fn variants(&self) -> Vec<String> {
         let mut all = faultline::system::names(&BuiltinChat::NAMES);
-        all.extend(crate::mutants::names_of("chat_persistence").iter().map(|n| n.to_string()));
+        all.extend(
+            crate::mutants::names_of("chat_persistence")
+                .iter()
+                .map(|n| n.to_string()),
+        );
         all
     }
 
@@ -166,7 +170,9 @@ impl ScenarioLogic for Chat {
                 )
             }
             None => match mutants::Mutant::named(variant) {
-                Some(m) => Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) }),
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
                 None => failing_client(format!("chat_persistence has no variant `{variant}`")),
             },
         }

@@ -135,7 +135,11 @@ impl ScenarioLogic for LoopExport {
 
     fn variants(&self) -> Vec<String> {
         let mut all = faultline::system::names(&VARIANTS);
-        all.extend(crate::mutants::names_of("loop_export").iter().map(|n| n.to_string()));
+        all.extend(
+            crate::mutants::names_of("loop_export")
+                .iter()
+                .map(|n| n.to_string()),
+        );
         all
     }
 
@@ -191,7 +195,9 @@ impl ScenarioLogic for LoopExport {
                 Box::pin(async move { run_client(&v, &ctx, script).await.map_err(Into::into) })
             }
             None => match mutants::Mutant::named(variant) {
-                Some(m) => Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) }),
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
                 None => failing_client(format!("loop_export has no variant `{variant}`")),
             },
         }

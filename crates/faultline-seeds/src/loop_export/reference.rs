@@ -43,7 +43,9 @@ pub async fn save<B: Backend, A: AuthApi>(
     let entry = browser.outbox.enqueue(&payload);
     browser.work.notify_one();
     if bug == Some(Mutant::SavedOnEnqueue) {
-        return scope.ok(json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "key": entry.key}));
+        return scope.ok(
+            json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "key": entry.key}),
+        );
     }
     let deadline = ctx.now_ms() + PROMPT_MS;
     loop {
@@ -64,7 +66,10 @@ pub async fn save<B: Backend, A: AuthApi>(
         .clone()
         .unwrap_or(DbError::Timeout(PROMPT_MS));
     if bug == Some(Mutant::SpinnerTimeout) {
-        return scope.silent(json!({"loop": save.loop_id, "video": save.video, "key": entry.key}), true);
+        return scope.silent(
+            json!({"loop": save.loop_id, "video": save.video, "key": entry.key}),
+            true,
+        );
     }
     scope.info(
         json!({"loop": save.loop_id, "video": save.video, "shown": "queued", "key": entry.key}),

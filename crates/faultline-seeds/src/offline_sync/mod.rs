@@ -196,7 +196,11 @@ impl ScenarioLogic for OfflineSync {
 
     fn variants(&self) -> Vec<String> {
         let mut all = faultline::system::names(&VARIANTS);
-        all.extend(crate::mutants::names_of("offline_sync").iter().map(|n| n.to_string()));
+        all.extend(
+            crate::mutants::names_of("offline_sync")
+                .iter()
+                .map(|n| n.to_string()),
+        );
         all
     }
 

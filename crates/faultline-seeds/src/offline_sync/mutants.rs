@@ -80,7 +80,10 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
 impl Mutant {
     /// The mutant called `name`.
     pub fn named(name: &str) -> Option<Self> {
-        MUTANTS.iter().find(|(_, e)| e.name == name).map(|(m, _)| *m)
+        MUTANTS
+            .iter()
+            .find(|(_, e)| e.name == name)
+            .map(|(m, _)| *m)
     }
 }
 
@@ -115,7 +118,12 @@ impl DeviceLogic for Mutant {
         Variant::Reference.generate(engine, ctx, op, credits).await
     }
 
-    async fn sync<B: Backend, A: AuthApi>(&self, engine: &Engine, ctx: &ClientCtx<B, A>, local: &Local) {
+    async fn sync<B: Backend, A: AuthApi>(
+        &self,
+        engine: &Engine,
+        ctx: &ClientCtx<B, A>,
+        local: &Local,
+    ) {
         Variant::Reference.sync(engine, ctx, local).await
     }
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::local::{begin_edit, fetch_runs};
-use super::usage_row;
 use super::mutants::Mutant;
+use super::usage_row;
 use super::Local;
 use faultline::backend::{AuthApi, Backend, Request};
 use faultline::system::ClientCtx;

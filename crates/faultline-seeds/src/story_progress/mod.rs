@@ -145,7 +145,11 @@ impl ScenarioLogic for StoryProgress {
 
     fn variants(&self) -> Vec<String> {
         let mut all = faultline::system::names(&Variant::NAMES);
-        all.extend(crate::mutants::names_of("story_progress").iter().map(|n| n.to_string()));
+        all.extend(
+            crate::mutants::names_of("story_progress")
+                .iter()
+                .map(|n| n.to_string()),
+        );
         all
     }
 
@@ -195,7 +199,11 @@ impl ScenarioLogic for StoryProgress {
             }
             None if mutants::Mutant::named(variant).is_some() => {
                 let m = mutants::Mutant::named(variant);
-                Box::pin(async move { run_client(&m.expect("named"), &ctx, script).await.map_err(Into::into) })
+                Box::pin(async move {
+                    run_client(&m.expect("named"), &ctx, script)
+                        .await
+                        .map_err(Into::into)
+                })
             }
             None => {
                 let msg = format!("story_progress has no variant `{variant}`");

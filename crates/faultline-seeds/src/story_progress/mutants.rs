@@ -12,8 +12,8 @@ use faultline::system::ClientCtx;
 pub enum Mutant {
     /// The generator writes each step once, with no retry.
     WriteOnce,
-    /// A plain `update` instead of the monotonic server function.
-    PlainUpdate,
+    /// The read-back waits for the LSN the session had before the write.
+    VerifyAtOldLsn,
     /// The generator's read-back goes to any host.
     VerifyAnyHost,
     /// The tab keeps its session LSN in page memory, which a reload wipes.
@@ -43,11 +43,11 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
         ),
     ),
     (
-        Mutant::PlainUpdate,
+        Mutant::VerifyAtOldLsn,
         entry(
-            "mut_plain_update",
-            "progress is written with a plain update instead of `greatest(...)`, so a delayed retry of an older step moves the story backwards",
-            "monotonic_progress",
+            "mut_verify_at_old_lsn",
+            "the generator's read-back asks for a host at the session's LSN from before the write, not the write's own",
+            "read_your_writes",
         ),
     ),
     (
@@ -79,7 +79,10 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
 impl Mutant {
     /// The mutant called `name`.
     pub fn named(name: &str) -> Option<Self> {
-        MUTANTS.iter().find(|(_, e)| e.name == name).map(|(m, _)| *m)
+        MUTANTS
+            .iter()
+            .find(|(_, e)| e.name == name)
+            .map(|(m, _)| *m)
     }
 }
 

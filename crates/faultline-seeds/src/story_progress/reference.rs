@@ -26,6 +26,7 @@ pub async fn write<B: Backend, A: AuthApi>(
     bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "write", json!({"progress": progress}));
+    let before = *session_lsn;
     let args = json!({"id": STORY, "progress": progress});
     let mut unknown = false;
     let mut outcome = Err(DbError::Unreachable("no attempt made".into()));
@@ -38,15 +39,7 @@ pub async fn write<B: Backend, A: AuthApi>(
         if attempt > 0 {
             ctx.sleep_ms(WRITE_BASE_MS << (attempt - 1)).await;
         }
-        let req = if bug == Some(Mutant::PlainUpdate) {
-            Request::update(
-                super::TABLE,
-                faultline::backend::filter([("id", json!(STORY))]),
-                faultline::backend::row([(super::COLUMN, json!(progress))]),
-            )
-        } else {
-            Request::rpc("update_story_progress_monotonic", args.clone())
-        };
+        let req = Request::rpc("update_story_progress_monotonic", args.clone());
         outcome = ctx.call(req).await.map(|r| r.value());
         match &outcome {
             Ok(_) => break,
@@ -55,12 +48,6 @@ pub async fn write<B: Backend, A: AuthApi>(
     }
     match outcome {
         Ok(v) => {
-            // A plain update answers the updated row, which carries no LSN.
-            let v = if v.is_array() {
-                json!({"progress": progress, "lsn": 0})
-            } else {
-                v
-            };
             let lsn = v.get("lsn").and_then(Value::as_u64).unwrap_or(0);
             *session_lsn = (*session_lsn).max(lsn);
             scope.ok(json!({"progress": progress, "stored": v["progress"], "lsn": lsn}));
@@ -69,10 +56,11 @@ pub async fn write<B: Backend, A: AuthApi>(
         Err(e) => return scope.fail(json!({"progress": progress}), &e),
     }
     let scope = ctx.begin(op + super::VERIFY_OP, "verify", json!({"expect": progress}));
-    let from = if bug == Some(Mutant::VerifyAnyHost) {
-        ReadFrom::Any
-    } else {
-        ReadFrom::AtLeast { lsn: *session_lsn }
+    let from = match bug {
+        Some(Mutant::VerifyAnyHost) => ReadFrom::Any,
+        // The read-back was prepared with the session as it was before this write.
+        Some(Mutant::VerifyAtOldLsn) => ReadFrom::AtLeast { lsn: before },
+        _ => ReadFrom::AtLeast { lsn: *session_lsn },
     };
     match read_status(ctx, from).await {
         Ok(s) => {
@@ -85,7 +73,11 @@ pub async fn write<B: Backend, A: AuthApi>(
 
 /// Polls from any host that has replayed the tab's session LSN.
 /// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
-pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab, bug: Option<Mutant>) {
+pub async fn poll<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    tab: &mut Tab,
+    bug: Option<Mutant>,
+) {
     if bug == Some(Mutant::LsnInPageMemory) && tab.shown.is_none() {
         // The LSN lived in component state, which a reload wipes.
         tab.session_lsn = 0;
