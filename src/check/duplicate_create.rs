@@ -64,3 +64,70 @@ pub fn check(
         ops,
     )
 }
+
+/// [`check`], and the same judged without trusting the key the client wrote: the rows whose
+/// `content_col` (e.g. the card's name) equals what some `create` asked for are counted
+/// against the distinct logical creates (invoke `key_col`, the form the user submitted, as
+/// the history records it) that asked for that content. More rows than forms means some
+/// form produced two, even when the client sent each attempt under a key of its own
+/// making. Rows present before the run must not share content with a create.
+pub fn check_per_form(
+    history: &History,
+    state: &FinalState,
+    table: &str,
+    key_col: &str,
+    content_col: &str,
+    name: &str,
+) -> Verdict {
+    let keyed = check(history, state, table, key_col, name);
+    if !keyed.is_ok() {
+        return keyed;
+    }
+    let creates = history.operations_named("create");
+    let mut forms: BTreeMap<Key, (&Value, Vec<Key>)> = BTreeMap::new();
+    for o in &creates {
+        let (Some(content), Some(key)) =
+            (o.invoke.value.get(content_col), o.invoke.value.get(key_col))
+        else {
+            continue;
+        };
+        let slot = forms
+            .entry(Key::of(content))
+            .or_insert((content, Vec::new()));
+        if !slot.1.contains(&Key::of(key)) {
+            slot.1.push(Key::of(key));
+        }
+    }
+    for (content_key, (content, keys)) in &forms {
+        let made: Vec<String> = state
+            .rows(table)
+            .iter()
+            .filter(|r| {
+                r.get(content_col)
+                    .is_some_and(|v| Key::of(v) == *content_key)
+            })
+            .map(|r| r.get("id").unwrap_or(&Value::Null).to_string())
+            .collect();
+        if made.len() <= keys.len() {
+            continue;
+        }
+        let ops: Vec<Witness> = creates
+            .iter()
+            .filter(|o| o.invoke.value.get(content_col) == Some(content))
+            .map(|o| Witness::of(o, format!("create {content_col}={content}")))
+            .collect();
+        return Verdict::violated(
+            name,
+            format!(
+                "{} form(s) asked for a {content_col} of {content}, and the table holds {} rows \
+                 with it (ids {}): a retried or double-submitted create made a row again, \
+                 under a key the client made up per request rather than one per form.",
+                keys.len(),
+                made.len(),
+                made.join(", ")
+            ),
+            ops,
+        );
+    }
+    Verdict::holds(name)
+}

@@ -73,12 +73,39 @@ fn rows_by_loop(rows: &[Row]) -> BTreeMap<LoopKey, Vec<&Row>> {
     by
 }
 
-/// True when the final state holds `op`'s loop with the content it saved.
-fn stored(op: &Operation<'_>, by_loop: &BTreeMap<LoopKey, Vec<&Row>>) -> bool {
-    let v = &op.invoke.value;
-    by_loop.get(&op_key(op)).is_some_and(|rows| {
-        rows.iter()
-            .any(|r| r.get("start_s") == v.get("start_s") && r.get("end_s") == v.get("end_s"))
+/// True when `row` holds the bounds `save` asked for.
+fn holds_content(row: &Row, save: &Operation<'_>) -> bool {
+    let v = &save.invoke.value;
+    row.get("start_s") == v.get("start_s") && row.get("end_s") == v.get("end_s")
+}
+
+/// True when the final state holds `op`'s loop with the content it saved, or with the
+/// content of another save of the same loop that may have been written after `op`: one
+/// that may have happened and was not already shown saved before `op` began (a re-save
+/// with new bounds replaces the old ones; an older save the server had acknowledged
+/// before `op` started cannot legitimately end on top of it).
+fn stored(
+    op: &Operation<'_>,
+    by_loop: &BTreeMap<LoopKey, Vec<&Row>>,
+    saves: &[Operation<'_>],
+) -> bool {
+    let Some(rows) = by_loop.get(&op_key(op)) else {
+        return false;
+    };
+    let settled_before = |w: &Operation<'_>| {
+        w.is_ok()
+            && shown(w) == "saved"
+            && w.completion.is_some_and(|c| c.time_us < op.invoke.time_us)
+    };
+    rows.iter().any(|r| {
+        holds_content(r, op)
+            || saves.iter().any(|w| {
+                w.invoke.index != op.invoke.index
+                    && op_key(w) == op_key(op)
+                    && w.may_have_happened()
+                    && !settled_before(w)
+                    && holds_content(r, w)
+            })
     })
 }
 
@@ -130,7 +157,7 @@ pub fn acked_durable(history: &History, rows: &[Row]) -> Verdict {
     let saves = history.operations_named("save");
     let lost = saves
         .iter()
-        .find(|o| o.is_ok() && shown(o) == "saved" && !stored(o, &by_loop));
+        .find(|o| o.is_ok() && shown(o) == "saved" && !stored(o, &by_loop, &saves));
     match lost {
         None => Verdict::holds(ACKED_DURABLE),
         Some(o) => {
@@ -195,7 +222,7 @@ pub fn queued_eventually_synced(history: &History, rows: &[Row]) -> Verdict {
     let saves = history.operations_named("save");
     let stuck = saves
         .iter()
-        .find(|o| shown(o) == "queued" && !stored(o, &by_loop));
+        .find(|o| shown(o) == "queued" && !stored(o, &by_loop, &saves));
     match stuck {
         None => Verdict::holds(QUEUED_EVENTUALLY_SYNCED),
         Some(o) => {
@@ -289,6 +316,47 @@ mod tests {
         // A row with other content is not the acknowledged save.
         let other = json!([{"id": 7, "video_id": "v1", "loop_id": "l1", "start_s": 0, "end_s": 1}]);
         assert!(!acked_durable(&b.history, &rows(other)).is_ok());
+    }
+
+    /// A re-save with new bounds replaces the old ones; an older save that was already
+    /// acknowledged before the re-save began cannot end on top of it.
+    #[test]
+    fn a_later_re_save_supersedes_and_an_earlier_settled_one_does_not() {
+        let resave = |b: &mut Builder, op: u32, start: u64| {
+            b.invoke(
+                "client-1",
+                "save",
+                op,
+                json!({"tab": "tab-1", "video": "v1", "loop": "l1", "start_s": start, "end_s": start + 4}),
+            );
+        };
+        let saved = |b: &mut Builder, op: u32| {
+            b.complete(
+                "client-1",
+                EntryType::Ok,
+                "save",
+                op,
+                json!({"shown": "saved"}),
+            );
+        };
+        let first_bounds = json!([row(1, "l1")]);
+        let second_bounds =
+            json!([{"id": 1, "video_id": "v1", "loop_id": "l1", "start_s": 20, "end_s": 24}]);
+        let mut sequential = Builder::default();
+        resave(&mut sequential, 1, 10);
+        saved(&mut sequential, 1);
+        resave(&mut sequential, 2, 20);
+        saved(&mut sequential, 2);
+        assert!(acked_durable(&sequential.history, &rows(second_bounds.clone())).is_ok());
+        let v = acked_durable(&sequential.history, &rows(first_bounds.clone()));
+        assert_eq!(v.violation.expect("the re-save was lost").ops[0].index, 2);
+        let mut overlapping = Builder::default();
+        resave(&mut overlapping, 1, 10);
+        resave(&mut overlapping, 2, 20);
+        saved(&mut overlapping, 1);
+        saved(&mut overlapping, 2);
+        assert!(acked_durable(&overlapping.history, &rows(first_bounds)).is_ok());
+        assert!(acked_durable(&overlapping.history, &rows(second_bounds)).is_ok());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Checkers: pure functions from (history, final state) to a verdict for one invariant.
 
 pub mod chat;
+pub mod chat_moment;
+pub mod conflicts;
 pub mod duplicate_create;
 pub mod generic;
 pub mod loops;

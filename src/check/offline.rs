@@ -30,8 +30,10 @@ const FIELDS: [&str; 3] = ["title", "notes", "tags"];
 struct Facts<'a> {
     edits: Vec<Operation<'a>>,
     generations: Vec<Operation<'a>>,
-    /// (process, op) of edits the device reported as conflicts.
-    surfaced: Vec<(String, u32)>,
+    /// (process, op, time shown) of edits the device reported as conflicts.
+    surfaced: Vec<(String, u32, u64)>,
+    /// Every edit any device started, acknowledged or not: what can justify a conflict.
+    started: Vec<Operation<'a>>,
     /// Edit value -> the edit that wrote it.
     by_value: BTreeMap<String, Operation<'a>>,
 }
@@ -50,9 +52,10 @@ impl<'a> Facts<'a> {
         let surfaced = named("conflict")
             .iter()
             .filter(|c| c.is_ok())
-            .filter_map(|c| Some((c.invoke.process.clone(), c.invoke.op?)))
+            .filter_map(|c| Some((c.invoke.process.clone(), c.invoke.op?, ack_us(c))))
             .collect();
         Self {
+            started: edits.clone(),
             edits: edits.into_iter().filter(|e| e.is_ok()).collect(),
             generations: named("generate")
                 .into_iter()
@@ -63,10 +66,27 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The device told the user this edit lost a conflict, and the conflict was real:
+    /// refusal is not safety, so a conflict only excuses a lost edit when another device
+    /// had started an edit of the same field before the conflict was shown (the server's
+    /// answer, a value the code under test relays, is not trusted for that).
     fn surfaced(&self, op: &Operation<'_>) -> bool {
-        op.invoke
-            .op
-            .is_some_and(|id| self.surfaced.contains(&(op.invoke.process.clone(), id)))
+        let Some(id) = op.invoke.op else {
+            return false;
+        };
+        let (record, field, _) = target(op);
+        self.surfaced
+            .iter()
+            .filter(|(p, o, _)| *p == op.invoke.process && *o == id)
+            .any(|(_, _, shown)| {
+                self.started.iter().any(|w| {
+                    let (r, f, _) = target(w);
+                    w.invoke.process != op.invoke.process
+                        && r == record
+                        && f == field
+                        && w.invoke.time_us < *shown
+                })
+            })
     }
 }
 

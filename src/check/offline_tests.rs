@@ -116,8 +116,9 @@ fn an_older_edit_that_wins_over_a_later_one_is_a_lost_edit() {
 #[test]
 fn an_edit_that_never_reached_the_server_is_lost_unless_surfaced() {
     let mut b = Builder::default();
+    edit(&mut b, "client-2", 1, "e2");
     edit(&mut b, "client-1", 1, "e1");
-    let s = state("r1.title.0", &[], json!([]), &[]);
+    let s = state("e2", &[], json!([]), &[]);
     assert!(!no_lost_acked_edit(&b.history, &s).is_ok());
     b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
     b.complete(
@@ -131,6 +132,66 @@ fn an_edit_that_never_reached_the_server_is_lost_unless_surfaced() {
         no_lost_acked_edit(&b.history, &s).is_ok(),
         "a conflict the user was told about is not a silent loss"
     );
+}
+
+/// Refusal is not safety: a conflict no other device's edit could have caused (the device's
+/// own earlier edit, or another field, or an edit started after it was shown) excuses nothing.
+#[test]
+fn a_conflict_excuses_a_lost_edit_only_when_another_device_edited_the_field_first() {
+    let conflict = |b: &mut Builder| {
+        b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "conflict",
+            1,
+            json!({"kept": "e0"}),
+        );
+    };
+    let s = state("r1.title.0", &[], json!([]), &[]);
+    let mut own = Builder::default();
+    edit(&mut own, "client-1", 2, "e0");
+    edit(&mut own, "client-1", 1, "e1");
+    conflict(&mut own);
+    let own_kept = state("e0", &[], json!([]), &[]);
+    let v = no_lost_acked_edit(&own.history, &own_kept)
+        .violation
+        .expect("its own edit");
+    assert_eq!(v.ops[0].detail, "set r1.title='e1'");
+    let mut other_field = Builder::default();
+    edit(&mut other_field, "client-1", 1, "e1");
+    let notes = json!({"record": "r1", "field": "notes", "value": "n9"});
+    other_field.invoke("client-2", "edit", 2, notes.clone());
+    other_field.complete("client-2", EntryType::Ok, "edit", 2, notes);
+    conflict(&mut other_field);
+    let lost = |b: &Builder, s: &FinalState| {
+        let v = no_lost_acked_edit(&b.history, s).violation;
+        v.map(|v| v.ops[0].process.clone())
+    };
+    assert_eq!(
+        lost(&other_field, &s).as_deref(),
+        Some("client-1"),
+        "another field"
+    );
+    let mut after = Builder::default();
+    edit(&mut after, "client-1", 1, "e1");
+    conflict(&mut after);
+    edit(&mut after, "client-2", 2, "e2");
+    assert_eq!(
+        lost(&after, &s).as_deref(),
+        Some("client-1"),
+        "started after"
+    );
+    let mut real = Builder::default();
+    edit(&mut real, "client-2", 2, "e2");
+    edit(&mut real, "client-1", 1, "e1");
+    conflict(&mut real);
+    let kept = state("e2", &[], json!([]), &[]);
+    assert!(
+        no_lost_acked_edit(&real.history, &kept).is_ok(),
+        "a real conflict"
+    );
+    assert_eq!(lost(&other_field, &kept).as_deref(), Some("client-1"));
 }
 
 #[test]
@@ -304,6 +365,7 @@ fn queue_durable_needs_a_push_of_this_action_by_this_device_after_the_crash() {
 #[test]
 fn queue_durable_leaves_a_surfaced_conflict_to_the_user() {
     let mut b = Builder::default();
+    edit(&mut b, "client-2", 1, "e2");
     edit(&mut b, "client-1", 1, "e1");
     b.invoke("client-1", "conflict", 1, json!({"record": "r1"}));
     b.complete("client-1", EntryType::Ok, "conflict", 1, json!({}));

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::testing::{state, Builder};
-use super::{duplicate_create, lost_updates, unique_slugs};
+use super::{duplicate_create, lost_updates, unique_slugs, FinalState};
 use crate::history::EntryType;
 
 const T: &str = "cards";
@@ -71,6 +71,52 @@ fn duplicate_create_catches_two_rows_for_one_form() {
     assert!(
         duplicate_create::check(&h.history, &good, T, "form_id", duplicate_create::NAME).is_ok()
     );
+}
+
+/// Ground truth is the form the history shows the user submitted, not the key the client
+/// wrote: a key made per request hides the duplicate from the keyed check.
+#[test]
+fn duplicate_create_per_form_counts_rows_against_submitted_forms() {
+    let mut h = Builder::default();
+    for (op, form) in [(1, "f1"), (2, "f2")] {
+        h.invoke("a", "create", op, json!({"form_id": form, "name": "n"}));
+        h.complete("a", EntryType::Ok, "create", op, json!({"form_id": form}));
+    }
+    h.invoke("a", "create", 3, json!({"form_id": "f3", "name": "m"}));
+    let check = |st: &FinalState| {
+        duplicate_create::check_per_form(
+            &h.history,
+            st,
+            T,
+            "form_id",
+            "name",
+            duplicate_create::NAME,
+        )
+    };
+    let invented = state(
+        T,
+        json!([{"id": 1, "form_id": "f1/1/1", "name": "n"}, {"id": 2, "form_id": "f1/1/2", "name": "n"},
+               {"id": 3, "form_id": "f2/2/1", "name": "n"}, {"id": 4, "name": "seed"}]),
+    );
+    assert!(
+        duplicate_create::check(&h.history, &invented, T, "form_id", duplicate_create::NAME)
+            .is_ok(),
+        "the keyed check trusts the client's keys"
+    );
+    let v = check(&invented).violation.expect("two forms, three rows");
+    assert!(v.explanation.contains("3 rows"), "{}", v.explanation);
+    assert_eq!(v.ops.len(), 2);
+    let good = state(
+        T,
+        json!([{"id": 1, "form_id": "f1", "name": "n"}, {"id": 2, "form_id": "f2", "name": "n"},
+               {"id": 3, "form_id": "f3", "name": "m"}, {"id": 4, "name": "seed"}]),
+    );
+    assert!(check(&good).is_ok());
+    let keyed = state(
+        T,
+        json!([{"id": 1, "form_id": "f1", "name": "n"}, {"id": 2, "form_id": "f1", "name": "x"}]),
+    );
+    assert!(!check(&keyed).is_ok(), "the keyed check still runs first");
 }
 
 fn card(title: &str, email: &str, version: i64) -> serde_json::Value {

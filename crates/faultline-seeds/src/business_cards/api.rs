@@ -95,7 +95,7 @@ impl CardsLogic for Builtin {
         match self {
             Builtin::Naive => naive::create(ctx, op, form_id, name).await,
             Builtin::Documented => documented::create(ctx, op, form_id, name).await,
-            Builtin::Reference => reference::create(ctx, op, form_id, name).await,
+            Builtin::Reference => reference::create(ctx, op, form_id, name, None).await,
         }
     }
 
@@ -110,7 +110,7 @@ impl CardsLogic for Builtin {
         match self {
             Builtin::Naive => naive::edit(ctx, op, card, intent, think_ms).await,
             Builtin::Documented => documented::edit(ctx, op, card, intent, think_ms).await,
-            Builtin::Reference => reference::edit(ctx, op, card, intent, think_ms).await,
+            Builtin::Reference => reference::edit(ctx, op, card, intent, think_ms, None).await,
         }
     }
 }

@@ -16,6 +16,7 @@
 mod api;
 pub mod contention;
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -28,7 +29,9 @@ use serde_json::{json, Map, Value};
 
 pub use api::{Builtin, CardsLogic};
 use faultline::backend::{AuthApi, Backend, Row};
-use faultline::check::{duplicate_create, lost_updates, unique_slugs, FinalState, Verdict};
+use faultline::check::{
+    conflicts, duplicate_create, lost_updates, unique_slugs, FinalState, Verdict,
+};
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
@@ -142,7 +145,13 @@ impl ScenarioLogic for BusinessCards {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&Builtin::NAMES)
+        let mut all = faultline::system::names(&Builtin::NAMES);
+        all.extend(
+            crate::mutants::names_of("business_cards")
+                .iter()
+                .map(|n| n.to_string()),
+        );
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -151,6 +160,7 @@ impl ScenarioLogic for BusinessCards {
             lost_updates::NAME,
             duplicate_create::NAME,
             FIELDS_LINEARIZABLE,
+            conflicts::NAME,
         ])
     }
 
@@ -209,7 +219,12 @@ impl ScenarioLogic for BusinessCards {
                     async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
                 )
             }
-            None => failing_client(format!("business_cards has no variant `{variant}`")),
+            None => match mutants::Mutant::named(variant) {
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
+                None => failing_client(format!("business_cards has no variant `{variant}`")),
+            },
         }
     }
 
@@ -218,9 +233,18 @@ impl ScenarioLogic for BusinessCards {
             unique_slugs::NAME => unique_slugs::check(history, state, TABLE, "slug"),
             lost_updates::NAME => lost_updates::check(history, state, TABLE),
             duplicate_create::NAME => {
-                duplicate_create::check(history, state, TABLE, "form_id", duplicate_create::NAME)
+                // Rows are counted per submitted form (history), not per key the client wrote.
+                duplicate_create::check_per_form(
+                    history,
+                    state,
+                    TABLE,
+                    "form_id",
+                    "name",
+                    duplicate_create::NAME,
+                )
             }
             FIELDS_LINEARIZABLE => fields_linearizable().judge(invariant, history, state),
+            conflicts::NAME => conflicts::check(history),
             other => Verdict::violated(
                 other,
                 format!("business_cards cannot check `{other}`"),

@@ -4,7 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{create_invoke, edit_invoke, load_card, slugify, TABLE};
+use super::mutants::Mutant;
+use super::{create_invoke, edit_invoke, load_card, slugify, whole_form, TABLE};
 use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
 use faultline::client::retry::{retryable, RetryPolicy};
 use faultline::system::ClientCtx;
@@ -24,23 +25,35 @@ fn transient(e: &DbError) -> bool {
 }
 
 /// Creates the card with the form id as idempotency key, retrying network failures.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn create<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     op: u32,
     form_id: &str,
     name: &str,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "create", create_invoke(form_id, name));
-    let args = json!({"user_id": ctx.user, "name": name, "base_slug": slugify(name), "form_id": form_id, "fields": {}});
+    let mut args = json!({"user_id": ctx.user, "name": name, "base_slug": slugify(name), "form_id": form_id, "fields": {}});
     let mut unknown = false;
     for attempt in 1..=MAX_ATTEMPTS {
+        if bug == Some(Mutant::KeyPerRequest) {
+            args["form_id"] = json!(format!("{form_id}/{op}/{attempt}"));
+        }
         match ctx
             .call(Request::rpc("create_card_idempotent", args.clone()))
             .await
         {
             Ok(resp) => {
                 let v = resp.value();
-                return scope.ok(json!({"id": v["id"], "slug": v["slug"], "form_id": form_id, "attempts": attempt}));
+                let slug = if bug == Some(Mutant::RequestedSlug) {
+                    json!(slugify(name))
+                } else {
+                    v["slug"].clone()
+                };
+                return scope.ok(
+                    json!({"id": v["id"], "slug": slug, "form_id": form_id, "attempts": attempt}),
+                );
             }
             Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {
                 unknown |= e.outcome_unknown();
@@ -61,12 +74,14 @@ fn version_of(row: &Row) -> Value {
 /// Sends only the fields the user changed, guarded by the version the form was loaded at.
 /// On a conflict it re-reads: if another edit changed one of the same fields, that is a
 /// true conflict and is shown to the user; otherwise the change is rebased and resent.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn edit<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     op: u32,
     card: i64,
     intent: &Map<String, Value>,
     think_ms: u64,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "edit", edit_invoke(card, intent));
     let by_id = filter([("id", json!(card))]);
@@ -76,12 +91,25 @@ pub async fn edit<B: Backend, A: AuthApi>(
     };
     ctx.sleep_ms(think_ms).await;
     let original = base.clone();
+    // The form as loaded, with the user's changes: what a "save the form" handler sends.
+    let form = whole_form(&original, intent);
+    if bug == Some(Mutant::VersionAtSave) {
+        match load_card(ctx, card).await {
+            Ok(row) => base.insert("version".into(), version_of(&row)),
+            Err(e) => return scope.fail(json!({"key": card}), &e),
+        };
+    }
+    let sent = if bug == Some(Mutant::VersionAtSave) {
+        &form
+    } else {
+        intent
+    };
     let (mut attempts, mut conflicts) = (0u32, 0u32);
     let mut unknown = false;
     let mut last_err = DbError::Conflict("version conflict after retries".into());
     for attempt in 1..=MAX_ATTEMPTS {
         attempts += 1;
-        let args = json!({"id": card, "expected_version": version_of(&base), "fields": intent});
+        let args = json!({"id": card, "expected_version": version_of(&base), "fields": sent});
         match ctx
             .call(Request::rpc("update_business_card_optimistic", args))
             .await
@@ -89,9 +117,16 @@ pub async fn edit<B: Backend, A: AuthApi>(
         {
             Ok(v) if v["success"] == json!(true) => {
                 return scope
-                    .ok(json!({"key": card, "version": v["new_version"], "written": intent, "attempts": attempts, "conflicts": conflicts}));
+                    .ok(json!({"key": card, "version": v["new_version"], "written": sent, "attempts": attempts, "conflicts": conflicts}));
             }
             Ok(_) => conflicts += 1,
+            Err(DbError::Timeout(_)) if bug == Some(Mutant::SavedOnTimeout) => {
+                let guess = version_of(&base)
+                    .as_i64()
+                    .map_or(Value::Null, |v| json!(v + 1));
+                return scope
+                    .ok(json!({"key": card, "version": guess, "written": sent, "attempts": attempts, "conflicts": conflicts}));
+            }
             Err(e) if transient(&e) => {
                 unknown |= e.outcome_unknown();
                 last_err = e;
@@ -146,7 +181,9 @@ pub async fn edit<B: Backend, A: AuthApi>(
                 scope.fail(json!({"key": card, "conflict": field, "attempts": attempts, "conflicts": conflicts}), &conflict)
             };
         }
-        base = fresh;
+        if bug != Some(Mutant::StaleRebase) {
+            base = fresh;
+        }
     }
     if unknown {
         scope.info(

@@ -71,7 +71,7 @@ impl ChatLogic for BuiltinChat {
         match self {
             BuiltinChat::Naive => naive::send(ctx, local, op, msg).await,
             BuiltinChat::Documented => documented::send(ctx, local, op, msg).await,
-            BuiltinChat::Reference => reference::send(ctx, local, op, msg).await,
+            BuiltinChat::Reference => reference::send(ctx, local, op, msg, None).await,
         }
     }
 
@@ -85,7 +85,7 @@ impl ChatLogic for BuiltinChat {
         match self {
             BuiltinChat::Naive => naive::reauth(ctx, local, op, away_ms).await,
             BuiltinChat::Documented => documented::reauth(ctx, local, op, away_ms).await,
-            BuiltinChat::Reference => reference::reauth(ctx, local, op, away_ms).await,
+            BuiltinChat::Reference => reference::reauth(ctx, local, op, away_ms, None).await,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod api;
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -23,7 +24,7 @@ use serde_json::{json, Value};
 
 pub use api::{BuiltinChat, ChatLogic};
 use faultline::backend::{filter, AuthApi, Backend, DbError, Request};
-use faultline::check::{chat, FinalState, Verdict};
+use faultline::check::{chat, chat_moment, FinalState, Verdict};
 use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
 use faultline::history::History;
@@ -111,7 +112,13 @@ impl ScenarioLogic for Chat {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&BuiltinChat::NAMES)
+        let mut all = faultline::system::names(&BuiltinChat::NAMES);
+        all.extend(
+            crate::mutants::names_of("chat_persistence")
+                .iter()
+                .map(|n| n.to_string()),
+        );
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -161,8 +168,18 @@ impl ScenarioLogic for Chat {
                     async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
                 )
             }
-            None => failing_client(format!("chat_persistence has no variant `{variant}`")),
+            None => match mutants::Mutant::named(variant) {
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
+                None => failing_client(format!("chat_persistence has no variant `{variant}`")),
+            },
         }
+    }
+
+    fn audited_tables(&self) -> Vec<String> {
+        // Every committed image of the conversation, so sends are judged when shown.
+        vec![TABLE.to_string()]
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
@@ -174,9 +191,16 @@ impl ScenarioLogic for Chat {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        let images = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
         match invariant {
-            chat::NO_LOST_MESSAGES => chat::no_lost_messages(history, &messages),
-            chat::NO_DUPLICATE_MESSAGES => chat::no_duplicate_messages(&messages),
+            chat::NO_LOST_MESSAGES => first_violation([
+                chat::no_lost_messages(history, &messages),
+                chat_moment::sent_was_saved(history, images),
+            ]),
+            chat::NO_DUPLICATE_MESSAGES => first_violation([
+                chat::no_duplicate_messages(&messages),
+                chat_moment::never_duplicated(images),
+            ]),
             chat::SURVIVES_REAUTH => chat::survives_reauth(history),
             other => Verdict::violated(
                 other,
@@ -184,6 +208,17 @@ impl ScenarioLogic for Chat {
                 vec![],
             ),
         }
+    }
+}
+
+/// The first violated verdict, else the first (which holds).
+fn first_violation<const N: usize>(verdicts: [Verdict; N]) -> Verdict {
+    let mut all = verdicts.into_iter();
+    let first = all.next().expect("at least one verdict");
+    if first.is_ok() {
+        all.find(|v| !v.is_ok()).unwrap_or(first)
+    } else {
+        first
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::mutants::Mutant;
 use super::{load, message, Local, CONVERSATION};
 use faultline::backend::{AuthApi, Backend, DbError, Request};
 use faultline::client::retry::RetryPolicy;
@@ -16,9 +17,14 @@ const POLICY: RetryPolicy = RetryPolicy {
 /// The server's messages in their order, then local ones the server lacks, in local order;
 /// a message id appears once.
 pub fn merge(server: &[Value], local: &[Value]) -> Vec<Value> {
+    merge_on(server, local, "id")
+}
+
+/// [`merge`], with messages told apart by `key` (a mutant keys on the text).
+fn merge_on(server: &[Value], local: &[Value], key: &str) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::with_capacity(server.len() + local.len());
     for m in server.iter().chain(local) {
-        if !out.iter().any(|x| x["id"] == m["id"]) {
+        if !out.iter().any(|x| x[key] == m[key]) {
             out.push(m.clone());
         }
     }
@@ -26,11 +32,13 @@ pub fn merge(server: &[Value], local: &[Value]) -> Vec<Value> {
 }
 
 /// Appends locally, then saves with compare-and-set, merging on every conflict.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn send<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     local: &Local,
     op: u32,
     msg: &str,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "send", json!({"msg": msg}));
     local.messages.borrow_mut().push(message(ctx, msg));
@@ -57,15 +65,28 @@ pub async fn send<B: Backend, A: AuthApi>(
             Ok(v) => {
                 conflicts += 1;
                 let server = v["messages"].as_array().cloned().unwrap_or_default();
-                let merged = merge(&server, &local.messages.borrow());
-                *local.messages.borrow_mut() = merged;
+                let key = if bug == Some(Mutant::MergeByText) {
+                    "text"
+                } else {
+                    "id"
+                };
+                if bug != Some(Mutant::VersionOnlyOnConflict) {
+                    let merged = merge_on(&server, &local.messages.borrow(), key);
+                    *local.messages.borrow_mut() = merged;
+                }
                 *local.version.borrow_mut() = v["version"].clone();
                 continue;
+            }
+            Err(DbError::Timeout(_)) if bug == Some(Mutant::SentOnTimeout) => {
+                return scope.ok(json!({"msg": msg, "version": local.version.borrow().clone(), "attempts": attempt, "conflicts": conflicts, "saved": local.ids()}));
             }
             // The save is a compare-and-set of a merge: repeating it cannot apply twice.
             Err(e @ (DbError::Timeout(_) | DbError::Unreachable(_))) => {
                 unknown |= e.outcome_unknown();
                 last = e;
+                if bug == Some(Mutant::AppendOnRetry) {
+                    local.messages.borrow_mut().push(message(ctx, msg));
+                }
             }
             Err(e) if unknown => return scope.info(json!({"msg": msg}), &e),
             Err(e) => return scope.error(json!({"msg": msg}), &e),
@@ -81,15 +102,20 @@ pub async fn send<B: Backend, A: AuthApi>(
 }
 
 /// Signs out and in, then shows the server's copy merged with anything local.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn reauth<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     local: &Local,
     op: u32,
     away_ms: u64,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "reauth", json!({"away_ms": away_ms}));
     ctx.sign_out();
     ctx.sleep_ms(away_ms).await;
+    if bug == Some(Mutant::ReauthFromCache) {
+        return scope.ok(json!({"view": local.ids()}));
+    }
     let mut last = DbError::Unreachable("not tried".into());
     for attempt in 1..=POLICY.max_attempts {
         match load(ctx).await {

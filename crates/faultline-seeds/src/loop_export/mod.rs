@@ -16,6 +16,7 @@
 
 mod browser;
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod tab;
@@ -133,7 +134,13 @@ impl ScenarioLogic for LoopExport {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&VARIANTS)
+        let mut all = faultline::system::names(&VARIANTS);
+        all.extend(
+            crate::mutants::names_of("loop_export")
+                .iter()
+                .map(|n| n.to_string()),
+        );
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -158,8 +165,11 @@ impl ScenarioLogic for LoopExport {
         // The document's table has no constraint on the loop; the reference adds one so
         // an upsert can name it.
         let table = TableDef::new(TABLE);
-        let table = match variant {
-            "reference" => table.unique(&LOOP_KEY),
+        let table = match (variant, mutants::Mutant::named(variant)) {
+            (_, Some(mutants::Mutant::KeyWithoutVideo)) => {
+                table.unique(&reference::KEY_WITHOUT_VIDEO)
+            }
+            ("reference", _) | (_, Some(_)) => table.unique(&LOOP_KEY),
             _ => table,
         };
         store.create_table(table);
@@ -184,7 +194,12 @@ impl ScenarioLogic for LoopExport {
             Some(v) => {
                 Box::pin(async move { run_client(&v, &ctx, script).await.map_err(Into::into) })
             }
-            None => failing_client(format!("loop_export has no variant `{variant}`")),
+            None => match mutants::Mutant::named(variant) {
+                Some(m) => {
+                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
+                }
+                None => failing_client(format!("loop_export has no variant `{variant}`")),
+            },
         }
     }
 
@@ -258,13 +273,13 @@ impl LoopLogic for Builtin {
         match self {
             Builtin::Naive => naive::save(ctx, browser, tab, op, save).await,
             Builtin::Documented => documented::save(ctx, browser, tab, op, save).await,
-            Builtin::Reference => reference::save(ctx, browser, op, save).await,
+            Builtin::Reference => reference::save(ctx, browser, op, save, None).await,
         }
     }
 
     async fn background<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, browser: &Browser) {
         if *self == Builtin::Reference {
-            reference::sync_worker(ctx, browser).await
+            reference::sync_worker(ctx, browser, None).await
         }
     }
 }

@@ -10,10 +10,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::mutants::Mutant;
 use super::{Browser, LoopSave, LOOP_KEY, SYNC_OP, TABLE};
 use faultline::backend::{AuthApi, Backend, DbError, Request};
 use faultline::client::retry::RetryPolicy;
 use faultline::system::{ClientCtx, OpScope};
+
+/// The mutant `KeyWithoutVideo`'s idea of what names a loop.
+pub const KEY_WITHOUT_VIDEO: [&str; 2] = ["user_id", "loop_id"];
 
 /// How long a tab waits for its save to be delivered before showing it as queued.
 const PROMPT_MS: u64 = 3000;
@@ -26,16 +30,23 @@ const POLICY: RetryPolicy = RetryPolicy {
 
 /// Queues the loop durably, then shows "saved" once it is delivered or "queued" if it is
 /// still pending after a moment.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn save<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     browser: &Browser,
     op: u32,
     save: LoopSave,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "save", save.invoke());
     let payload = json!({"op": op, "save": save}).to_string();
     let entry = browser.outbox.enqueue(&payload);
     browser.work.notify_one();
+    if bug == Some(Mutant::SavedOnEnqueue) {
+        return scope.ok(
+            json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "key": entry.key}),
+        );
+    }
     let deadline = ctx.now_ms() + PROMPT_MS;
     loop {
         // Registered before looking, so a delivery in between still wakes this tab.
@@ -54,6 +65,12 @@ pub async fn save<B: Backend, A: AuthApi>(
         .borrow()
         .clone()
         .unwrap_or(DbError::Timeout(PROMPT_MS));
+    if bug == Some(Mutant::SpinnerTimeout) {
+        return scope.silent(
+            json!({"loop": save.loop_id, "video": save.video, "key": entry.key}),
+            true,
+        );
+    }
     scope.info(
         json!({"loop": save.loop_id, "video": save.video, "shown": "queued", "key": entry.key}),
         &why,
@@ -62,7 +79,12 @@ pub async fn save<B: Backend, A: AuthApi>(
 
 /// The browser's outbox worker: delivers entries one at a time, oldest first, and stops
 /// once every tab has closed and nothing is pending.
-pub async fn sync_worker<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, browser: &Browser) {
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
+pub async fn sync_worker<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    browser: &Browser,
+    bug: Option<Mutant>,
+) {
     let mut open: BTreeMap<u64, OpScope<'_>> = BTreeMap::new();
     let mut failures = 0u32;
     let mut delay = 0u64;
@@ -92,7 +114,19 @@ pub async fn sync_worker<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, browser:
         });
         let mut row = save.row(&ctx.user);
         row.insert("idempotency_key".into(), json!(entry.key));
-        match ctx.call(Request::upsert(TABLE, row, &LOOP_KEY)).await {
+        let request = match bug {
+            Some(Mutant::InsertDuplicateIsSaved) => Request::insert(TABLE, row),
+            Some(Mutant::KeyWithoutVideo) => Request::upsert(TABLE, row, &KEY_WITHOUT_VIDEO),
+            _ => Request::upsert(TABLE, row, &LOOP_KEY),
+        };
+        let outcome = match ctx.call(request).await {
+            // "Already there": the insert's duplicate key is taken as an earlier delivery.
+            Err(e) if bug == Some(Mutant::InsertDuplicateIsSaved) && e.code() == Some("23505") => {
+                Ok(faultline::backend::Response::Rows(Vec::new()))
+            }
+            other => other,
+        };
+        match outcome {
             Ok(resp) => {
                 let id = resp
                     .rows()
@@ -111,7 +145,9 @@ pub async fn sync_worker<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, browser:
             Err(e) => {
                 // The entry stays at the head with its key; a repeat of a request that did
                 // commit only upserts the same row again.
-                browser.outbox.finish(entry.seq, false);
+                browser
+                    .outbox
+                    .finish(entry.seq, bug == Some(Mutant::DropOnError));
                 *browser.last_sync_error.borrow_mut() = Some(e);
                 failures += 1;
                 delay = POLICY.delay_ms(failures, delay, &mut ctx.rng.borrow_mut());

@@ -105,6 +105,13 @@ impl LoopWorkload {
                         break;
                     }
                     let l = r.range(1, loops);
+                    // The same loop id on either video, and a re-save that moves the
+                    // bounds, so a key without the video or a stale write shows. Drawn
+                    // from a fork so every other draw of the plan stays as it was.
+                    let mut vary = r.fork(&format!("save-{next}"));
+                    let video = format!("video-{}", vary.range(1, 2));
+                    let start_s = 10 * l + vary.range(0, 3);
+                    let end_s = start_s + 4 + vary.range(0, 2);
                     let senders: Vec<u64> = if r.chance(all_tabs) {
                         (1..=tabs).collect()
                     } else {
@@ -113,10 +120,10 @@ impl LoopWorkload {
                     for tab in senders {
                         let action = Action::Save {
                             tab: tab as u32,
-                            video: format!("video-{}", 1 + l % 2),
+                            video: video.clone(),
                             loop_id: format!("loop-{l}"),
-                            start_s: 10 * l,
-                            end_s: 10 * l + 4,
+                            start_s,
+                            end_s,
                             submits: if r.chance(double) { 2 } else { 1 },
                         };
                         ops.push(PlannedOp {

@@ -16,6 +16,7 @@
 mod device;
 mod documented;
 mod local;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -194,7 +195,13 @@ impl ScenarioLogic for OfflineSync {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&VARIANTS)
+        let mut all = faultline::system::names(&VARIANTS);
+        all.extend(
+            crate::mutants::names_of("offline_sync")
+                .iter()
+                .map(|n| n.to_string()),
+        );
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -251,6 +258,14 @@ impl ScenarioLogic for OfflineSync {
                     .await
                     .map_err(Into::into)
             }),
+            None if mutants::Mutant::named(variant).is_some() => {
+                let m = mutants::Mutant::named(variant).expect("named");
+                Box::pin(async move {
+                    run_client(&m, timing, &ctx, script)
+                        .await
+                        .map_err(Into::into)
+                })
+            }
             None => {
                 let msg = format!("offline_sync has no variant `{variant}`");
                 Box::pin(async move { Err(msg.into()) })

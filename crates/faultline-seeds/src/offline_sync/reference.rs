@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::local::{begin_edit, fetch_runs};
+use super::mutants::Mutant;
 use super::usage_row;
 use super::Local;
 use faultline::backend::{AuthApi, Backend, Request};
@@ -42,6 +43,8 @@ impl Pending {
 pub struct Outbox {
     items: RefCell<Vec<Pending>>,
     syncing: Cell<bool>,
+    /// One of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
+    bug: Option<Mutant>,
 }
 
 fn field_version(run: Option<&serde_json::Map<String, Value>>, field: &str) -> i64 {
@@ -54,6 +57,11 @@ fn field_version(run: Option<&serde_json::Map<String, Value>>, field: &str) -> i
 impl Outbox {
     /// Reopens the outbox from IndexedDB.
     pub fn boot<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>) -> Self {
+        Self::boot_with(ctx, None)
+    }
+
+    /// [`Outbox::boot`], with one of the mutant suite's bugs.
+    pub fn boot_with<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, bug: Option<Mutant>) -> Self {
         let items = ctx
             .device
             .disk()
@@ -63,6 +71,7 @@ impl Outbox {
         Self {
             items: RefCell::new(items),
             syncing: Cell::new(false),
+            bug,
         }
     }
 
@@ -88,7 +97,9 @@ impl Outbox {
             credits: 0,
             base,
         });
-        self.persist(ctx);
+        if self.bug != Some(Mutant::OutboxNotPersisted) {
+            self.persist(ctx);
+        }
         scope.ok(json!({"record": record, "field": field, "value": value}));
     }
 
@@ -101,7 +112,9 @@ impl Outbox {
             credits,
             base: 0,
         });
-        self.persist(ctx);
+        if self.bug != Some(Mutant::OutboxNotPersisted) {
+            self.persist(ctx);
+        }
         scope.ok(json!({"credits": credits}));
     }
 
@@ -129,21 +142,30 @@ impl Outbox {
         local: &Local,
         item: &Pending,
     ) -> bool {
-        let scope = ctx.begin(item.op, "push", json!({"op_id": item.id()}));
+        let op_id = if self.bug == Some(Mutant::IdPerAttempt) {
+            format!("{}-{}", item.id(), ctx.now_ms())
+        } else {
+            item.id()
+        };
+        let scope = ctx.begin(item.op, "push", json!({"op_id": op_id}));
         let request = match &item.edit {
             Some((record, field, value)) => Request::rpc(
                 "apply_op",
-                json!({"op_id": item.id(), "record": record, "field": field, "value": value, "base_version": item.base}),
+                json!({"op_id": op_id, "record": record, "field": field, "value": value, "base_version": item.base}),
             ),
             None => Request::rpc(
                 "log_usage",
-                json!({"op_id": item.id(), "row": usage_row(&ctx.user, item.op, item.credits)}),
+                json!({"op_id": op_id, "row": usage_row(&ctx.user, item.op, item.credits)}),
             ),
         };
         let answer = match ctx.call(request).await {
             Ok(r) => r.value(),
             Err(e) => {
-                scope.error(json!({"op_id": item.id()}), &e);
+                scope.error(json!({"op_id": op_id}), &e);
+                if self.bug == Some(Mutant::DropOnError) {
+                    self.items.borrow_mut().retain(|p| p.op != item.op);
+                    self.persist(ctx);
+                }
                 return false;
             }
         };
@@ -154,14 +176,16 @@ impl Outbox {
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             let later = self.items.borrow().iter().any(|p| p.touches(record, field));
-            if answer["status"] == json!("applied") {
+            if answer["status"] == json!("applied") && self.bug == Some(Mutant::StaleBase) {
+                // Later edits keep the base they were made on.
+            } else if answer["status"] == json!("applied") {
                 // Later edits of this field on this device were made on top of this one.
                 for p in self.items.borrow_mut().iter_mut() {
                     if p.touches(record, field) {
                         p.base = fv;
                     }
                 }
-            } else {
+            } else if self.bug != Some(Mutant::ConflictNotShown) {
                 let kept = answer.get("value").cloned().unwrap_or(Value::Null);
                 let c = ctx.begin(
                     item.op,

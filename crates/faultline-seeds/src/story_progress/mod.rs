@@ -11,6 +11,7 @@
 //!   page (re)loaded. A failed poll leaves the display as it was.
 
 mod documented;
+pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
@@ -143,7 +144,13 @@ impl ScenarioLogic for StoryProgress {
     }
 
     fn variants(&self) -> Vec<String> {
-        faultline::system::names(&Variant::NAMES)
+        let mut all = faultline::system::names(&Variant::NAMES);
+        all.extend(
+            crate::mutants::names_of("story_progress")
+                .iter()
+                .map(|n| n.to_string()),
+        );
+        all
     }
 
     fn invariants(&self) -> Vec<String> {
@@ -189,6 +196,14 @@ impl ScenarioLogic for StoryProgress {
         match Variant::named(variant) {
             Some(v) => {
                 Box::pin(async move { run_client(&v, &ctx, script).await.map_err(Into::into) })
+            }
+            None if mutants::Mutant::named(variant).is_some() => {
+                let m = mutants::Mutant::named(variant);
+                Box::pin(async move {
+                    run_client(&m.expect("named"), &ctx, script)
+                        .await
+                        .map_err(Into::into)
+                })
             }
             None => {
                 let msg = format!("story_progress has no variant `{variant}`");
@@ -241,7 +256,7 @@ impl ProgressLogic for Variant {
         match self {
             Variant::Naive => naive::write(ctx, op, progress).await,
             Variant::Documented => documented::write(ctx, op, progress).await,
-            Variant::Reference => reference::write(ctx, session_lsn, op, progress).await,
+            Variant::Reference => reference::write(ctx, session_lsn, op, progress, None).await,
         }
     }
 
@@ -249,7 +264,7 @@ impl ProgressLogic for Variant {
         match self {
             Variant::Naive => naive::poll(ctx, tab).await,
             Variant::Documented => documented::poll(ctx, tab).await,
-            Variant::Reference => reference::poll(ctx, tab).await,
+            Variant::Reference => reference::poll(ctx, tab, None).await,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use super::mutants::Mutant;
 use super::{poll_value, read_status, unchanged, Tab, STORY};
 use faultline::backend::{AuthApi, Backend, DbError, ReadFrom, Request};
 use faultline::system::ClientCtx;
@@ -16,17 +17,25 @@ const WRITE_ATTEMPTS: u32 = 6;
 const WRITE_BASE_MS: u64 = 200;
 
 /// Records `progress` with the monotonic function and reads it back at the write's LSN.
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
 pub async fn write<B: Backend, A: AuthApi>(
     ctx: &ClientCtx<B, A>,
     session_lsn: &mut u64,
     op: u32,
     progress: u64,
+    bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "write", json!({"progress": progress}));
+    let before = *session_lsn;
     let args = json!({"id": STORY, "progress": progress});
     let mut unknown = false;
     let mut outcome = Err(DbError::Unreachable("no attempt made".into()));
-    for attempt in 0..WRITE_ATTEMPTS {
+    let attempts = if bug == Some(Mutant::WriteOnce) {
+        1
+    } else {
+        WRITE_ATTEMPTS
+    };
+    for attempt in 0..attempts {
         if attempt > 0 {
             ctx.sleep_ms(WRITE_BASE_MS << (attempt - 1)).await;
         }
@@ -47,7 +56,13 @@ pub async fn write<B: Backend, A: AuthApi>(
         Err(e) => return scope.fail(json!({"progress": progress}), &e),
     }
     let scope = ctx.begin(op + super::VERIFY_OP, "verify", json!({"expect": progress}));
-    match read_status(ctx, ReadFrom::AtLeast { lsn: *session_lsn }).await {
+    let from = match bug {
+        Some(Mutant::VerifyAnyHost) => ReadFrom::Any,
+        // The read-back was prepared with the session as it was before this write.
+        Some(Mutant::VerifyAtOldLsn) => ReadFrom::AtLeast { lsn: before },
+        _ => ReadFrom::AtLeast { lsn: *session_lsn },
+    };
+    match read_status(ctx, from).await {
         Ok(s) => {
             *session_lsn = (*session_lsn).max(s.lsn.unwrap_or(0));
             scope.ok(json!({"read": s.progress, "host": s.host, "lsn": s.lsn}))
@@ -57,7 +72,16 @@ pub async fn write<B: Backend, A: AuthApi>(
 }
 
 /// Polls from any host that has replayed the tab's session LSN.
-pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab) {
+/// `bug` is one of the mutant suite's single bugs ([`Mutant`]); `None` is the reference.
+pub async fn poll<B: Backend, A: AuthApi>(
+    ctx: &ClientCtx<B, A>,
+    tab: &mut Tab,
+    bug: Option<Mutant>,
+) {
+    if bug == Some(Mutant::LsnInPageMemory) && tab.shown.is_none() {
+        // The LSN lived in component state, which a reload wipes.
+        tab.session_lsn = 0;
+    }
     let (op, mut invoke) = tab.next_poll();
     invoke["session_lsn"] = json!(tab.session_lsn);
     let scope = ctx.begin(op, "poll", invoke);
@@ -70,7 +94,9 @@ pub async fn poll<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, tab: &mut Tab) 
     .await
     {
         Ok(s) => {
-            tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
+            if bug != Some(Mutant::ReadLsnDropped) {
+                tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
+            }
             tab.shown = Some(s.progress);
             scope.ok(poll_value(&s, s.progress, 1));
         }

@@ -1,0 +1,112 @@
+//! The mutant suite's single bugs in the reference: each is the reference with one mistake
+//! an engineer could ship, run as its own variant (not in the scenario file's default list)
+//! and expected to be caught by one named invariant.
+
+use serde_json::{Map, Value};
+
+use super::{reference, CardsLogic};
+use crate::mutants::Entry;
+use faultline::backend::{AuthApi, Backend};
+use faultline::system::ClientCtx;
+
+/// One bug in the reference's create or edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutant {
+    /// A fresh idempotency key per request instead of one per submitted form.
+    KeyPerRequest,
+    /// Shows the slug it asked for instead of the one the server assigned.
+    RequestedSlug,
+    /// Guards the whole form with the version re-read just before saving.
+    VersionAtSave,
+    /// Shows "saved" when the update times out.
+    SavedOnTimeout,
+    /// Rebases on a conflict without taking the fresh row's version.
+    StaleRebase,
+}
+
+/// Every business-cards mutant, with what it gets wrong and what must catch it.
+pub const MUTANTS: [(Mutant, Entry); 5] = [
+    (
+        Mutant::KeyPerRequest,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_key_per_request",
+            bug: "the create's idempotency key is made per request (form, op, attempt), so a retried or double-submitted form creates a second card",
+            caught_by: "no_duplicate_create",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::RequestedSlug,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_requested_slug",
+            bug: "a create shows the slug it asked for, not the one the server assigned after a collision",
+            caught_by: "unique_slugs",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::VersionAtSave,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_version_at_save",
+            bug: "the save re-reads the card for its version just before sending, then sends the whole form as loaded before the user typed",
+            caught_by: "no_lost_updates",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::SavedOnTimeout,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_saved_on_timeout",
+            bug: "an edit whose update timed out is shown as saved (optimistic UI), though the request may never have arrived",
+            caught_by: "no_lost_updates",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::StaleRebase,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_stale_rebase",
+            bug: "on a version conflict the edit rebases but keeps the old expected version, so every retry conflicts and the user is told someone else changed the card",
+            caught_by: "conflicts_justified",
+            budget: 40,
+        },
+    ),
+];
+
+impl Mutant {
+    /// The mutant called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        MUTANTS
+            .iter()
+            .find(|(_, e)| e.name == name)
+            .map(|(m, _)| *m)
+    }
+}
+
+impl CardsLogic for Mutant {
+    async fn create<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        op: u32,
+        form_id: &str,
+        name: &str,
+    ) {
+        reference::create(ctx, op, form_id, name, Some(*self)).await
+    }
+
+    async fn edit<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        op: u32,
+        card: i64,
+        intent: &Map<String, Value>,
+        think_ms: u64,
+    ) {
+        reference::edit(ctx, op, card, intent, think_ms, Some(*self)).await
+    }
+}

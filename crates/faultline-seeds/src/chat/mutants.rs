@@ -1,0 +1,109 @@
+//! The mutant suite's single bugs in the reference: each is the reference with one mistake
+//! an engineer could ship, run as its own variant (not in the scenario file's default list)
+//! and expected to be caught by one named invariant.
+
+use super::{reference, ChatLogic, Local};
+use crate::mutants::Entry;
+use faultline::backend::{AuthApi, Backend};
+use faultline::system::ClientCtx;
+
+/// One bug in the reference's send or sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutant {
+    /// The conflict merge tells messages apart by their text, not their id.
+    MergeByText,
+    /// On a conflict, takes the server's version but resends the local array unmerged.
+    VersionOnlyOnConflict,
+    /// Shows a message as sent when its save timed out.
+    SentOnTimeout,
+    /// A retry after a network error appends the message locally again.
+    AppendOnRetry,
+    /// After signing in, shows the cached local copy without loading the server's.
+    ReauthFromCache,
+}
+
+const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
+    Entry {
+        scenario: "chat_persistence",
+        name,
+        bug,
+        caught_by,
+        budget: 40,
+    }
+}
+
+/// Every chat mutant, with what it gets wrong and what must catch it.
+pub const MUTANTS: [(Mutant, Entry); 5] = [
+    (
+        Mutant::MergeByText,
+        entry(
+            "mut_merge_by_text",
+            "the conflict merge dedupes messages by their text instead of their id, so two messages with the same words collapse into one",
+            "no_lost_messages",
+        ),
+    ),
+    (
+        Mutant::VersionOnlyOnConflict,
+        entry(
+            "mut_version_only_on_conflict",
+            "on a version conflict the device takes the server's version but resends its own array without merging the server's messages",
+            "no_lost_messages",
+        ),
+    ),
+    (
+        Mutant::SentOnTimeout,
+        entry(
+            "mut_sent_on_timeout",
+            "a message whose save timed out is shown as sent, though the save may never have arrived",
+            "no_lost_messages",
+        ),
+    ),
+    (
+        Mutant::AppendOnRetry,
+        entry(
+            "mut_append_on_retry",
+            "the retry after a network error goes through the send path again, appending the message to the local array a second time",
+            "no_duplicate_messages",
+        ),
+    ),
+    (
+        Mutant::ReauthFromCache,
+        entry(
+            "mut_reauth_from_cache",
+            "after signing back in the device shows its cached copy and never loads the server's, missing what other devices sent meanwhile",
+            "survives_reauth",
+        ),
+    ),
+];
+
+impl Mutant {
+    /// The mutant called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        MUTANTS
+            .iter()
+            .find(|(_, e)| e.name == name)
+            .map(|(m, _)| *m)
+    }
+}
+
+impl ChatLogic for Mutant {
+    async fn send<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        local: &Local,
+        op: u32,
+        msg: &str,
+    ) {
+        reference::send(ctx, local, op, msg, Some(*self)).await
+    }
+
+    async fn reauth<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        local: &Local,
+        op: u32,
+        away_ms: u64,
+    ) {
+        reference::reauth(ctx, local, op, away_ms, Some(*self)).await
+    }
+}

@@ -1,0 +1,104 @@
+//! The mutant suite's single bugs in the reference: each is the reference with one mistake
+//! an engineer could ship, run as its own variant (not in the scenario file's default list)
+//! and expected to be caught by one named invariant.
+
+use super::{reference, Browser, LoopLogic, LoopSave, Tab};
+use crate::mutants::Entry;
+use faultline::backend::{AuthApi, Backend};
+use faultline::system::ClientCtx;
+
+/// One bug in the reference's save or outbox worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutant {
+    /// A failed delivery removes the entry from the outbox.
+    DropOnError,
+    /// The tab shows "saved" as soon as the save is queued.
+    SavedOnEnqueue,
+    /// Inserts instead of upserting, and takes a duplicate key as "already delivered".
+    InsertDuplicateIsSaved,
+    /// The loop's unique key (and the upsert) leave out the video.
+    KeyWithoutVideo,
+    /// The tab stops waiting and closes its spinner without saying the save is queued.
+    SpinnerTimeout,
+}
+
+const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
+    Entry {
+        scenario: "loop_export",
+        name,
+        bug,
+        caught_by,
+        budget: 40,
+    }
+}
+
+/// Every loop-export mutant, with what it gets wrong and what must catch it.
+pub const MUTANTS: [(Mutant, Entry); 5] = [
+    (
+        Mutant::DropOnError,
+        entry(
+            "mut_drop_on_error",
+            "the outbox worker marks an entry done when its delivery fails, so a queued loop is never sent",
+            "queued_eventually_synced",
+        ),
+    ),
+    (
+        Mutant::SavedOnEnqueue,
+        entry(
+            "mut_saved_on_enqueue",
+            "the tab shows \"saved\" as soon as the loop is in the outbox, before the server acknowledged it",
+            "acked_durable",
+        ),
+    ),
+    (
+        Mutant::InsertDuplicateIsSaved,
+        entry(
+            "mut_insert_duplicate_is_saved",
+            "the worker inserts instead of upserting and takes a duplicate-key error as \"already delivered\", so a re-save with new bounds is dropped",
+            "acked_durable",
+        ),
+    ),
+    (
+        Mutant::KeyWithoutVideo,
+        entry(
+            "mut_key_without_video",
+            "the loop's unique key and the upsert name (user, loop) without the video, so the same loop id on another video overwrites it",
+            "acked_durable",
+        ),
+    ),
+    (
+        Mutant::SpinnerTimeout,
+        entry(
+            "mut_spinner_timeout",
+            "when delivery is slow the tab closes its spinner and says nothing, instead of showing the save as queued",
+            "no_silent_failure",
+        ),
+    ),
+];
+
+impl Mutant {
+    /// The mutant called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        MUTANTS
+            .iter()
+            .find(|(_, e)| e.name == name)
+            .map(|(m, _)| *m)
+    }
+}
+
+impl LoopLogic for Mutant {
+    async fn save<B: Backend, A: AuthApi>(
+        &self,
+        ctx: &ClientCtx<B, A>,
+        browser: &Browser,
+        _tab: &Tab,
+        op: u32,
+        save: LoopSave,
+    ) {
+        reference::save(ctx, browser, op, save, Some(*self)).await
+    }
+
+    async fn background<B: Backend, A: AuthApi>(&self, ctx: &ClientCtx<B, A>, browser: &Browser) {
+        reference::sync_worker(ctx, browser, Some(*self)).await
+    }
+}
