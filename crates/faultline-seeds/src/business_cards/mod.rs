@@ -13,6 +13,7 @@ mod documented;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -176,6 +177,10 @@ impl ScenarioLogic for BusinessCards {
             }
             None => failing_client(format!("business_cards has no variant `{variant}`")),
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

@@ -13,6 +13,7 @@ mod documented;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::cell::RefCell;
@@ -164,6 +165,10 @@ impl ScenarioLogic for Chat {
             }
             None => failing_client(format!("chat_persistence has no variant `{variant}`")),
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

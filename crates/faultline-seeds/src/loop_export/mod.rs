@@ -18,6 +18,7 @@ mod browser;
 mod documented;
 mod naive;
 mod reference;
+pub mod situations;
 pub mod tab;
 mod workload;
 
@@ -186,6 +187,10 @@ impl ScenarioLogic for LoopExport {
             }
             None => failing_client(format!("loop_export has no variant `{variant}`")),
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

@@ -19,6 +19,7 @@ mod local;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -261,6 +262,10 @@ impl ScenarioLogic for OfflineSync {
                 Box::pin(async move { Err(msg.into()) })
             }
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

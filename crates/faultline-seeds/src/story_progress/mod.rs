@@ -14,6 +14,7 @@ mod documented;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -195,6 +196,10 @@ impl ScenarioLogic for StoryProgress {
                 Box::pin(async move { Err(msg.into()) })
             }
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, _state: &FinalState) -> Verdict {
