@@ -213,14 +213,16 @@ impl Loaded {
         logic::selected_invariants(&self.scenario, self.logic.as_ref())
     }
 
-    /// Situations the scenario must reach (each on some seed of every variant it applies
-    /// to), as the logic of seeds drawn under `profile` declares them.
-    pub fn situations(&self, profile: Option<&str>) -> Vec<Situation> {
-        let scenario = match profile.and_then(|p| self.profiles.get(p)) {
-            Some(p) => &p.scenario,
-            None => &self.scenario,
-        };
-        logic::selected_situations(scenario, self.logic_for(profile))
+    /// Situations the run must reach (each on some seed of every variant it applies to):
+    /// the named profile's list, or the scenario's when seeds draw their profiles.
+    pub fn situations(&self) -> Vec<Situation> {
+        match &self.choice {
+            ProfileChoice::Named(p) => match self.profiles.get(p) {
+                Some(p) => logic::selected_situations(&p.scenario, p.logic.as_ref()),
+                None => logic::selected_situations(&self.scenario, self.logic.as_ref()),
+            },
+            ProfileChoice::Drawn => logic::selected_situations(&self.scenario, self.logic.as_ref()),
+        }
     }
 
     /// Checks that `variant` exists.
@@ -272,12 +274,10 @@ impl Loaded {
             .iter()
             .map(|inv| logic.check(inv, &out.history, &out.state))
             .collect();
-        let situations = situations::count(
-            &self.situations(Self::profile_of(&plan.knobs)),
-            &plan.variant,
-            &out.history,
-            &out.state,
-        );
+        // Every declared situation is counted, selected or not: which ones the run must
+        // reach is the summary's business.
+        let situations =
+            situations::count(&logic.situations(), &plan.variant, &out.history, &out.state);
         let result = SeedResult {
             variant: plan.variant.clone(),
             seed: plan.seed,
@@ -526,7 +526,7 @@ impl VariantSummary {
             })
             .collect();
         let situations = loaded
-            .situations(None)
+            .situations()
             .iter()
             .filter(|s| s.applies_to(variant))
             .map(|s| SituationTally::new(s, &mine))

@@ -21,13 +21,14 @@ pub fn windows(history: &History, kinds: &[(&str, &str)]) -> Vec<Window> {
         .collect()
 }
 
-/// True when some window struck both `client` and `server` while `op` was in flight.
+/// True when some window struck `client`'s link to `server` while `op` was in flight (a
+/// disconnection cuts every link of its client).
 pub fn link_fault_during(windows: &[Window], op: &Operation<'_>, end: u64, server: &str) -> bool {
     let client = op.invoke.process.as_str();
     let s = span(op, end);
-    windows
-        .iter()
-        .any(|w| w.involves(client) && w.involves(server) && w.during(s))
+    windows.iter().any(|w| {
+        w.involves(client) && (w.involves(server) || w.verb == "disconnect") && w.during(s)
+    })
 }
 
 /// Pairs of operations that were in flight at once, grouped by `key` (`None` leaves an

@@ -137,5 +137,21 @@ mod tests {
         );
         op(&mut h, "b2", "save", 4, 95, json!({}), 99, Info, json!({}));
         assert_eq!(save_while_cut_off(&h, &FinalState::default()), 2);
+        fault(&mut h, 100, "recover", json!({"server": "store"}));
+        fault(&mut h, 110, "disconnect", json!({"client": "b3"}));
+        op(&mut h, "b1", "save", 5, 120, json!({}), 130, Ok, json!({}));
+        assert_eq!(save_while_cut_off(&h, &FinalState::default()), 2);
+        op(
+            &mut h,
+            "b3",
+            "save",
+            6,
+            120,
+            json!({}),
+            130,
+            Info,
+            json!({}),
+        );
+        assert_eq!(save_while_cut_off(&h, &FinalState::default()), 3);
     }
 }
