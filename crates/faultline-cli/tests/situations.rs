@@ -136,7 +136,7 @@ fn a_replay_or_a_scenario_that_drops_the_situation_passes() {
     let path = faultless(dir.path(), None);
     let (code, out, _) = faultline(&["replay", &path, "--variant", "reference", "--seed", "3"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("situations on this seed: ")), "{out}");
+    assert!(out.contains("situations on this seed: "), "{out}");
     assert!(out.contains(&format!("{MISSED} x0")), "{out}");
     let kept = faultless(dir.path(), Some("[\"concurrent_edits_of_one_card\"]"));
     let (code, out, _) = faultline(&["run", &kept, "--seeds", "8", "--no-shrink"]);

@@ -14,7 +14,10 @@ const LINK_FAULTS: [(&str, &str); 3] = [
     ("hold", "release"),
 ];
 
-fn slot(op: &Operation<'_>) -> Option<(String, u64, u64)> {
+/// A room and the minutes it is asked for.
+type Slot = (String, u64, u64);
+
+fn slot(op: &Operation<'_>) -> Option<Slot> {
     let v = &op.invoke.value;
     Some((
         v["room"].as_str()?.to_string(),
@@ -27,7 +30,7 @@ fn slot(op: &Operation<'_>) -> Option<(String, u64, u64)> {
 /// flight at once: the race a check-then-insert loses.
 pub fn overlapping_bookings_in_flight(history: &History, _state: &FinalState) -> usize {
     let end = end_us(history);
-    let mut open: Vec<(&str, (String, u64, u64), (u64, u64))> = Vec::new();
+    let mut open: Vec<(&str, Slot, (u64, u64))> = Vec::new();
     let mut count = 0;
     for op in history
         .operations()
