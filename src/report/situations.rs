@@ -52,11 +52,11 @@ pub fn text(summaries: &[VariantSummary]) -> String {
     }
     let _ = writeln!(s, " (seeds on which it occurred)");
     for n in &names {
-        let _ = write!(s, "  {n:<width$}");
+        let mut row = format!("  {n:<width$}");
         for v in summaries {
-            let _ = write!(s, " {:<11}", cell(v, n));
+            let _ = write!(row, " {:<11}", cell(v, n));
         }
-        s.push('\n');
+        let _ = writeln!(s, "{}", row.trim_end());
     }
     s.push_str(&missed_lines(summaries, ""));
     s
