@@ -1,5 +1,6 @@
-//! The CI gate: every scenario's verdicts over many seeds match its expectations, and the
-//! same seed always produces the same history.
+//! The CI gate: every scenario's verdicts over many seeds match its expectations, every
+//! situation it declares occurs on some seed, and the same seed always produces the same
+//! history.
 
 use faultline::runner::{run_many, Loaded, VariantSummary};
 use faultline::scenario::Scenario;
@@ -41,6 +42,13 @@ fn gate(path: &str) {
                     if t.expected { "a violation" } else { "none" }
                 ));
             }
+        }
+        // A green gate must also prove it reached the situations its scenario claims.
+        for t in summary.missed_situations() {
+            problems.push(format!(
+                "{path} {v}: situation {} ({}) occurred on none of {} seeds",
+                t.situation, t.description, summary.seeds
+            ));
         }
         if v == "reference" {
             assert_eq!(

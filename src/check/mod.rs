@@ -7,6 +7,7 @@ pub mod duplicate_create;
 pub mod generic;
 pub mod loops;
 pub mod lost_updates;
+pub mod moments;
 pub mod offline;
 pub mod progress;
 pub mod unique_slugs;

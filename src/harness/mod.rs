@@ -352,7 +352,8 @@ impl Harness {
 }
 
 /// A variant's verdict. Replaying one seed or one plan cannot show every violation the
-/// variant is required to show somewhere, so then only unexpected violations fail.
+/// variant is required to show somewhere, nor reach every situation the scenario must
+/// reach on some seed, so then only unexpected violations fail.
 fn judged(v: &VariantSummary, replaying: bool) -> bool {
     if replaying {
         v.invariants.iter().all(|t| t.unexpected == 0)
@@ -406,11 +407,34 @@ pub struct Report {
 
 impl Report {
     /// Panics with the full report, violations, replay commands and evidence paths when
-    /// any verdict differs from expectations.
+    /// any verdict differs from expectations, or naming each situation the scenario must
+    /// reach that no seed of a variant reached (not on a one-seed replay).
     #[track_caller]
     pub fn assert_as_expected(&self) {
-        assert!(
-            self.ok,
+        if self.ok {
+            return;
+        }
+        let missed: Vec<String> = self
+            .summaries
+            .iter()
+            .flat_map(|v| {
+                v.missed_situations()
+                    .map(move |t| format!("`{}` for variant {}", t.situation, v.variant))
+            })
+            .collect();
+        let verdicts_ok = self
+            .summaries
+            .iter()
+            .all(VariantSummary::verdicts_as_expected);
+        if verdicts_ok && !missed.is_empty() {
+            panic!(
+                "faultline: the run never reached situation {} on any seed, so it does not \
+                 exercise what the scenario claims:\n{}",
+                missed.join(", "),
+                self.text
+            );
+        }
+        panic!(
             "faultline: verdicts differ from expectations:\n{}",
             self.text
         );

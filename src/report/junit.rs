@@ -1,4 +1,5 @@
-//! JUnit XML for CI systems: a test case per (variant, invariant).
+//! JUnit XML for CI systems: a test case per (variant, invariant) and per (variant,
+//! situation the run must reach).
 
 use std::fmt::Write as _;
 
@@ -22,12 +23,14 @@ pub fn render(docs: &[RunDoc]) -> String {
             .iter()
             .flat_map(|v| v.invariants.iter().map(move |t| (v, t)))
             .collect();
-        let failures = cases.iter().filter(|(_, t)| !t.as_expected()).count();
+        let situations: Vec<_> = d.variants.iter().flat_map(|v| &v.situations).collect();
+        let failures = cases.iter().filter(|(_, t)| !t.as_expected()).count()
+            + situations.iter().filter(|t| !t.reached()).count();
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
             esc(&d.scenario),
-            cases.len(),
+            cases.len() + situations.len(),
             d.wall_ms as f64 / 1000.0
         );
         for (v, t) in cases {
@@ -75,6 +78,30 @@ pub fn render(docs: &[RunDoc]) -> String {
                 esc(&message),
                 esc(&detail)
             );
+        }
+        for v in &d.variants {
+            for t in &v.situations {
+                let _ = write!(
+                    s,
+                    "    <testcase classname=\"{}.{}\" name=\"situation:{}\"",
+                    esc(&d.scenario),
+                    esc(&v.variant),
+                    esc(&t.situation)
+                );
+                if t.reached() {
+                    s.push_str("/>\n");
+                } else {
+                    let _ = writeln!(
+                        s,
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        esc(&format!(
+                            "situation {} never occurred on any of {} seeds",
+                            t.situation, v.seeds
+                        )),
+                        esc(&t.description)
+                    );
+                }
+            }
         }
         s.push_str("  </testsuite>\n");
     }

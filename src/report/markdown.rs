@@ -8,8 +8,17 @@ use super::summary::RunDoc;
 pub fn render(docs: &[RunDoc]) -> String {
     let mut s = String::new();
     for d in docs {
+        let vacuous = d
+            .variants
+            .iter()
+            .all(crate::runner::VariantSummary::verdicts_as_expected)
+            && d.variants
+                .iter()
+                .any(|v| v.missed_situations().next().is_some());
         let mark = if d.as_expected {
             "as expected"
+        } else if vacuous {
+            "**a situation it must exercise never occurred**"
         } else {
             "**verdicts differ from expectations**"
         };
@@ -42,10 +51,9 @@ pub fn render(docs: &[RunDoc]) -> String {
                     }
                 })
                 .collect();
-            let verdict = if v.as_expected() {
-                "as expected"
-            } else {
-                "**UNEXPECTED**"
+            let verdict = match super::situations::verdict(v) {
+                "as expected" => "as expected".to_string(),
+                other => format!("**{other}**"),
             };
             let _ = writeln!(
                 s,
@@ -55,6 +63,7 @@ pub fn render(docs: &[RunDoc]) -> String {
                 cells.join(" | ")
             );
         }
+        s.push_str(&super::situations::markdown(&d.variants));
         for f in d.failures.iter().filter(|f| !f.expected) {
             let why = f
                 .verdict

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod junit;
 pub mod markdown;
 pub mod publish;
+pub mod situations;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

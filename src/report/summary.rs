@@ -113,8 +113,9 @@ impl RunDoc {
     }
 }
 
-/// Merges shard documents: per scenario, seeds and violation counts add up, the earliest
-/// failing seed wins, and expectations are judged on the whole.
+/// Merges shard documents: per scenario, seeds, violation and situation counts add up,
+/// the earliest failing seed wins, and expectations (and the situations the run must
+/// reach) are judged on the whole.
 ///
 /// Refuses an empty merge, a shard given twice (or a whole run merged with a shard of
 /// it, or shards of different splits), and counts no run can produce: more violating
@@ -192,6 +193,15 @@ fn check_counts(doc: &RunDoc) -> Result<(), String> {
                 ));
             }
         }
+        for t in &v.situations {
+            if t.seeds > v.seeds || t.occurrences < t.seeds {
+                return Err(format!(
+                    "{} {}: situation {} counts {} seeds with {} occurrences of {} run; \
+                     expected at most as many seeds as run, each with an occurrence",
+                    doc.scenario, v.variant, t.situation, t.seeds, t.occurrences, v.seeds
+                ));
+            }
+        }
         if v.unfinished > v.seeds {
             return Err(format!(
                 "{} {}: {} unfinished seeds of {} run; expected at most as many as seeds run",
@@ -225,6 +235,12 @@ fn absorb(acc: &mut RunDoc, doc: RunDoc) -> Result<(), String> {
                     match a.invariants.iter_mut().find(|x| x.invariant == t.invariant) {
                         None => a.invariants.push(t),
                         Some(x) => add_tally(x, &t).ok_or_else(|| too_big.clone())?,
+                    }
+                }
+                for t in v.situations {
+                    match a.situations.iter_mut().find(|x| x.situation == t.situation) {
+                        None => a.situations.push(t),
+                        Some(x) => x.absorb(&t).ok_or_else(|| too_big.clone())?,
                     }
                 }
             }

@@ -219,13 +219,9 @@ pub fn run_report(
             let mark = if t.as_expected() { "" } else { "!" };
             let _ = write!(s, " {:<width$}", format!("{cell}{mark}"));
         }
-        let verdict = if v.as_expected() {
-            "as expected"
-        } else {
-            "UNEXPECTED"
-        };
-        let _ = writeln!(s, " {verdict}");
+        let _ = writeln!(s, " {}", super::situations::verdict(v));
     }
+    s.push_str(&super::situations::text(summaries));
     let runs: usize = summaries.iter().map(|v| v.seeds).sum();
     let sim_ms: u64 = summaries.iter().map(|v| v.sim_ms).sum();
     let wall_us: u64 = summaries.iter().map(|v| v.wall_us).sum::<u64>().max(1);
@@ -354,6 +350,9 @@ pub fn replay_report(
         plan.faults.len(),
         secs(result.stats.sim_ms * 1000)
     );
+    if let Some(reached) = super::situations::of_seed(result) {
+        let _ = writeln!(s, "situations on this seed: {reached}");
+    }
     s.push('\n');
     for e in &out.history.entries {
         let op = e.op.map_or(String::new(), |o| format!("op {o}"));

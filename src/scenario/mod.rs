@@ -38,6 +38,10 @@ pub struct ScenarioFile {
     /// The invariants to check; defaults to every invariant of the logic.
     #[serde(default)]
     pub invariants: Vec<String>,
+    /// The situations a run must reach on some seeds; defaults to every situation the
+    /// logic declares, and `[]` turns the guard off for this scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situations: Option<Vec<String>>,
     /// Network parameters.
     #[serde(default)]
     pub network: NetworkSpec,

@@ -40,6 +40,10 @@ pub struct ProfileSpec {
     /// Expectations that replace the scenario's for seeds run under this profile.
     #[serde(default)]
     pub expect: BTreeMap<String, Expectation>,
+    /// The situations a run of this profile alone must reach, replacing the scenario's
+    /// list (a profile with no faults cannot reach a fault's situation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situations: Option<Vec<String>>,
 }
 
 /// Which profile each seed of a run uses.
@@ -142,6 +146,9 @@ impl Scenario {
         s.file.auth = merged(&self.file.auth, &spec.auth)
             .map_err(|e| bad("auth", &spec.auth, e, &auth_ok))?;
         s.file.workload.extend(spec.workload.clone());
+        if spec.situations.is_some() {
+            s.file.situations = spec.situations.clone();
+        }
         s.profile = Some(name.to_string());
         s.check_spans()?;
         Ok(s)

@@ -6,8 +6,8 @@
 //! per named variant, and invariants checked on every run's history and final state.
 //!
 //! There are two ways to describe one, and the engine sees no difference:
-//! - [`SystemSpec`], a builder: tables, functions, a workload closure, variants and
-//!   invariants as closures (the quickest start, see `examples/room-booking`);
+//! - [`SystemSpec`], a builder: tables, functions, a workload closure, variants,
+//!   invariants and situations as closures (the quickest start, see `examples/room-booking`);
 //! - the [`System`] trait, implemented by hand (what the five seed systems in the
 //!   `faultline-seeds` crate do, with nothing private to them).
 //!
@@ -18,6 +18,7 @@
 
 mod ctx;
 mod registry;
+mod situation;
 mod spec;
 mod variants;
 
@@ -35,8 +36,10 @@ use crate::rng::SimRng;
 use crate::store::Store;
 pub use ctx::{ClientCtx, OpScope, Recorder};
 pub use registry::{
-    resolve, selected_invariants, selected_variants, validate, Factory, Registry, SweepFactory,
+    resolve, selected_invariants, selected_situations, selected_variants, validate, Factory,
+    Registry, SweepFactory,
 };
+pub use situation::Situation;
 pub use spec::{Invariant, SystemSpec};
 pub use variants::{client_fn, ClientFactory, ClientFn, Extended, Variant};
 
@@ -121,6 +124,12 @@ pub trait System {
         -> ClientFuture;
     /// Checks one invariant on a run's history and final state.
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict;
+    /// The dangerous situations its scenarios must reach on some seeds (see
+    /// [`Situation`]); a run in which one never occurred for a variant it applies to
+    /// fails. None by default.
+    fn situations(&self) -> Vec<Situation> {
+        Vec::new()
+    }
     /// Checks the description itself before anything runs (an invariant reading a table
     /// the system does not have, a system with no variant); by default
     /// [`System::definition_check`].

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::System;
+use super::{Situation, System};
 use crate::error::Result;
 use crate::scenario::Scenario;
 
@@ -207,7 +207,32 @@ pub fn validate(scenario: &Scenario, system: &dyn System) -> Result<()> {
             ));
         }
     }
+    let declared: Vec<String> = system.situations().into_iter().map(|s| s.name).collect();
+    for s in f.situations.iter().flatten() {
+        if !declared.contains(s) {
+            return Err(scenario.error_at(
+                &scenario.path_naming(s),
+                format!(
+                    "unknown situation `{s}`; expected one of: {}",
+                    if declared.is_empty() {
+                        "(the logic declares none)".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The situations a scenario must reach: its list, or every one the system declares.
+pub fn selected_situations(scenario: &Scenario, system: &dyn System) -> Vec<Situation> {
+    let all = system.situations();
+    match &scenario.file.situations {
+        None => all,
+        Some(list) => all.into_iter().filter(|s| list.contains(&s.name)).collect(),
+    }
 }
 
 /// The variants a scenario runs: its list, or all of the system's.

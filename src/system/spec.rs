@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{failing_client, AnyCtx, ClientFn, ClientFuture, SqlFile, System, Variant};
+use super::{failing_client, AnyCtx, ClientFn, ClientFuture, Situation, SqlFile, System, Variant};
 use crate::check::{FinalState, Verdict};
 use crate::history::History;
 use crate::plan::{ClientScript, Workload};
@@ -100,6 +100,7 @@ pub struct SystemSpec {
     workload: Option<WorkloadFn>,
     variants: Vec<(Variant, Option<ClientFn>)>,
     invariants: Vec<Invariant>,
+    situations: Vec<Situation>,
     sql: BTreeMap<String, Vec<SqlFile>>,
     shared_sql: Vec<SqlFile>,
 }
@@ -131,6 +132,7 @@ impl SystemSpec {
             workload: None,
             variants: Vec::new(),
             invariants: Vec::new(),
+            situations: Vec::new(),
             sql: BTreeMap::new(),
             shared_sql: Vec::new(),
         }
@@ -211,6 +213,14 @@ impl SystemSpec {
     pub fn invariant(mut self, invariant: Invariant) -> Self {
         self.invariants.retain(|i| i.name != invariant.name);
         self.invariants.push(invariant);
+        self
+    }
+
+    /// Declares a dangerous situation its scenarios must reach on some seeds; a run in
+    /// which it never occurred (for a variant it applies to) fails.
+    pub fn situation(mut self, situation: Situation) -> Self {
+        self.situations.retain(|s| s.name != situation.name);
+        self.situations.push(situation);
         self
     }
 
@@ -313,6 +323,10 @@ impl System for SystemSpec {
         }
     }
 
+    fn situations(&self) -> Vec<Situation> {
+        self.situations.clone()
+    }
+
     fn self_check(&self) -> crate::Result<()> {
         self.definition_check()?;
         if self.variants.is_empty() {
@@ -343,6 +357,23 @@ impl System for SystemSpec {
                     "invariant `{}` reads table `{t}`, which it does not define",
                     i.name
                 ));
+            }
+        }
+        for s in &self.situations {
+            if let Some(t) = s.tables.iter().find(|t| !known.contains(&t.as_str())) {
+                return fail(format!(
+                    "situation `{}` reads table `{t}`, which it does not define",
+                    s.name
+                ));
+            }
+            if let Some(v) = s.variants.iter().find(|v| self.variant_named(v).is_none()) {
+                return Err(crate::Error::Usage(format!(
+                    "system `{}`: situation `{}` is required of variant `{v}`, which it does \
+                     not have; its variants are: {}",
+                    self.name,
+                    s.name,
+                    self.variants().join(", ")
+                )));
             }
         }
         for t in self.audited.iter().chain(&self.setup_table) {
@@ -390,6 +421,27 @@ mod tests {
             .variant(idle())
             .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("bookings"));
         assert!(ok.self_check().is_ok());
+    }
+
+    #[test]
+    fn a_situation_reading_an_undefined_table_or_variant_is_refused() {
+        let never = || Situation::when("s", "never", |_, _| false);
+        let base = || {
+            SystemSpec::new("s")
+                .table(TableDef::new("t"))
+                .variant(idle())
+        };
+        let table = base().situation(never().reads("u"));
+        assert!(table.self_check().unwrap_err().to_string().contains("`u`"));
+        let variant = base().situation(never().only_for(&["other"]));
+        assert!(variant
+            .self_check()
+            .unwrap_err()
+            .to_string()
+            .contains("`other`"));
+        let ok = base().situation(never().reads("t").only_for(&["idle"]));
+        assert!(ok.self_check().is_ok());
+        assert_eq!(ok.situations().len(), 1);
     }
 
     #[test]

@@ -32,6 +32,7 @@
 pub mod business_cards;
 pub mod chat;
 pub mod loop_export;
+mod moments;
 pub mod mutants;
 pub mod offline_sync;
 mod sql;

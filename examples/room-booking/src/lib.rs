@@ -10,6 +10,7 @@
 mod checks;
 mod client;
 mod server;
+pub mod situations;
 
 use std::collections::BTreeMap;
 
@@ -158,7 +159,7 @@ impl Knobs {
 /// client, and four invariants.
 pub fn system(scenario: &Scenario) -> faultline::Result<SystemSpec> {
     let knobs = Knobs::from_scenario(scenario)?;
-    Ok(SystemSpec::new("room_booking")
+    let spec = SystemSpec::new("room_booking")
         .table(
             TableDef::new(TABLE)
                 .versioned("version")
@@ -186,7 +187,10 @@ pub fn system(scenario: &Scenario) -> faultline::Result<SystemSpec> {
             checks::refusals_justified,
         ))
         .invariant(Invariant::new("cancel_durable", checks::cancel_durable).reads(TABLE))
-        .invariant(generic::no_silent_failure("no_silent_failure", "book")))
+        .invariant(generic::no_silent_failure("no_silent_failure", "book"));
+    Ok(situations::all()
+        .into_iter()
+        .fold(spec, SystemSpec::situation))
 }
 
 /// Runs `logic` as the variant `name`.

@@ -20,6 +20,7 @@ pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -226,6 +227,10 @@ impl ScenarioLogic for BusinessCards {
                 None => failing_client(format!("business_cards has no variant `{variant}`")),
             },
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

@@ -14,6 +14,7 @@ pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::cell::RefCell;
@@ -180,6 +181,10 @@ impl ScenarioLogic for Chat {
     fn audited_tables(&self) -> Vec<String> {
         // Every committed image of the conversation, so sends are judged when shown.
         vec![TABLE.to_string()]
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

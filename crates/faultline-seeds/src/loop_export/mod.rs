@@ -19,6 +19,7 @@ mod documented;
 pub mod mutants;
 mod naive;
 mod reference;
+pub mod situations;
 pub mod tab;
 mod workload;
 
@@ -201,6 +202,10 @@ impl ScenarioLogic for LoopExport {
                 None => failing_client(format!("loop_export has no variant `{variant}`")),
             },
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

@@ -20,6 +20,7 @@ pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -271,6 +272,10 @@ impl ScenarioLogic for OfflineSync {
                 Box::pin(async move { Err(msg.into()) })
             }
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {

@@ -15,6 +15,7 @@ pub mod mutants;
 mod naive;
 mod reference;
 pub mod server;
+pub mod situations;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -210,6 +211,10 @@ impl ScenarioLogic for StoryProgress {
                 Box::pin(async move { Err(msg.into()) })
             }
         }
+    }
+
+    fn situations(&self) -> Vec<faultline::system::Situation> {
+        situations::all()
     }
 
     fn check(&self, invariant: &str, history: &History, _state: &FinalState) -> Verdict {

@@ -1,6 +1,8 @@
 //! Runs scenarios over many seeds, on several cores, and compares verdicts with the
 //! scenario's expectations.
 
+mod situations;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::scenario::{profile, ProfileChoice, Scenario};
 use crate::sim::{run_plan, RunOutput, RunStats};
-use crate::system::{self as logic, Registry, System as ScenarioLogic};
+use crate::system::{self as logic, Registry, Situation, System as ScenarioLogic};
+pub use situations::SituationTally;
 
 /// A scenario with its logic, ready to run.
 pub struct Loaded {
@@ -76,6 +79,9 @@ pub struct SeedResult {
     pub wall_us: u64,
     /// The knobs drawn for this seed.
     pub knobs: std::collections::BTreeMap<String, serde_json::Value>,
+    /// How many times each situation that applies to the variant occurred on this seed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub situations: std::collections::BTreeMap<String, usize>,
 }
 
 impl SeedResult {
@@ -207,6 +213,18 @@ impl Loaded {
         logic::selected_invariants(&self.scenario, self.logic.as_ref())
     }
 
+    /// Situations the run must reach (each on some seed of every variant it applies to):
+    /// the named profile's list, or the scenario's when seeds draw their profiles.
+    pub fn situations(&self) -> Vec<Situation> {
+        match &self.choice {
+            ProfileChoice::Named(p) => match self.profiles.get(p) {
+                Some(p) => logic::selected_situations(&p.scenario, p.logic.as_ref()),
+                None => logic::selected_situations(&self.scenario, self.logic.as_ref()),
+            },
+            ProfileChoice::Drawn => logic::selected_situations(&self.scenario, self.logic.as_ref()),
+        }
+    }
+
     /// Checks that `variant` exists.
     pub fn check_variant(&self, variant: &str) -> Result<()> {
         if self.logic.variants().iter().any(|v| v == variant) {
@@ -256,6 +274,10 @@ impl Loaded {
             .iter()
             .map(|inv| logic.check(inv, &out.history, &out.state))
             .collect();
+        // Every declared situation is counted, selected or not: which ones the run must
+        // reach is the summary's business.
+        let situations =
+            situations::count(&logic.situations(), &plan.variant, &out.history, &out.state);
         let result = SeedResult {
             variant: plan.variant.clone(),
             seed: plan.seed,
@@ -265,6 +287,7 @@ impl Loaded {
             stats: out.stats,
             wall_us: started.elapsed().as_micros() as u64,
             knobs: plan.knobs.clone(),
+            situations,
         };
         Ok((result, out))
     }
@@ -464,6 +487,9 @@ pub struct VariantSummary {
     pub invariants: Vec<InvariantTally>,
     /// Seeds where some client had not finished when the liveness phase ran out.
     pub unfinished: usize,
+    /// Per situation the run must reach for this variant: on how many seeds it occurred.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub situations: Vec<SituationTally>,
     /// Total simulated milliseconds.
     pub sim_ms: u64,
     /// Total wall microseconds spent in runs (summed over threads).
@@ -499,18 +525,37 @@ impl VariantSummary {
                 }
             })
             .collect();
+        let situations = loaded
+            .situations()
+            .iter()
+            .filter(|s| s.applies_to(variant))
+            .map(|s| SituationTally::new(s, &mine))
+            .collect();
         Self {
             variant: variant.into(),
             seeds: mine.len(),
             invariants,
+            situations,
             unfinished: mine.iter().filter(|r| !r.stats.clients_finished).count(),
             sim_ms: mine.iter().map(|r| r.stats.sim_ms).sum(),
             wall_us: mine.iter().map(|r| r.wall_us).sum(),
         }
     }
 
-    /// True when every invariant behaved as the scenario expects.
+    /// True when every invariant behaved as the scenario expects and every situation the
+    /// run must reach occurred on some seed.
     pub fn as_expected(&self) -> bool {
+        self.verdicts_as_expected() && self.missed_situations().next().is_none()
+    }
+
+    /// True when every invariant behaved as the scenario expects, whatever the run
+    /// reached.
+    pub fn verdicts_as_expected(&self) -> bool {
         self.invariants.iter().all(InvariantTally::as_expected)
+    }
+
+    /// Situations the run must reach that occurred on no seed of this variant.
+    pub fn missed_situations(&self) -> impl Iterator<Item = &SituationTally> {
+        self.situations.iter().filter(|t| !t.reached())
     }
 }
