@@ -65,3 +65,28 @@ fn the_seed_systems_reach_their_situations_in_their_scenarios() -> faultline::Re
     report.assert_as_expected();
     Ok(())
 }
+
+#[test]
+fn a_variant_added_through_the_harness_must_reach_the_same_situations() -> faultline::Result<()> {
+    use faultline_seeds::business_cards::{variant, Builtin};
+    let dir = tempfile::tempdir().unwrap();
+    let report = faultline_seeds::harness(&faultless(dir.path()))
+        .variant(variant("mine", Builtin::Reference))
+        .seeds(6)
+        .evidence_dir(None)
+        .run()?;
+    let mine = report.variant("mine").expect("ran");
+    assert_eq!(mine.situations.len(), 2, "{}", report.text);
+    let missed: Vec<&str> = mine
+        .missed_situations()
+        .map(|t| t.situation.as_str())
+        .collect();
+    assert_eq!(
+        missed,
+        ["create_committed_under_link_fault"],
+        "{}",
+        report.text
+    );
+    assert!(!report.ok, "{}", report.text);
+    Ok(())
+}

@@ -245,6 +245,12 @@ impl System for Extended {
         self.inner.check(invariant, history, state)
     }
 
+    fn situations(&self) -> Vec<super::Situation> {
+        // An added variant must exercise what the system's own must, unless a situation
+        // names the variants it applies to.
+        self.inner.situations()
+    }
+
     fn self_check(&self) -> crate::Result<()> {
         // The inner system may have no variants of its own when only added ones run; every
         // other fault of its description still counts.
