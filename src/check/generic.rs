@@ -176,7 +176,7 @@ pub fn monotonic_reads(name: &str, f: &str, field: &str) -> Invariant {
                     ];
                     return Verdict::violated(&n, why, w);
                 }
-                Some((hi, _)) if v == *hi => {}
+                // An equal value moves the witness to the latest read that showed it.
                 _ => {
                     best.insert(op.invoke.process.as_str(), (v, op));
                 }
