@@ -1,7 +1,7 @@
 -- Loaded into every run's fresh schema before a scenario's own files.
 --
 -- Two triggers make PostgreSQL behave the way the simulated store is specified to, so the
--- same logic meets the same database on both backends.
+-- same logic meets the same database on both backends; a third keeps the audit.
 
 -- A version column that starts at 1 and goes up by one on every UPDATE, whatever the
 -- statement wrote into it: optimistic locking relies on the server, not the client, doing
@@ -34,5 +34,21 @@ begin
   if given >= (case when called then last + 1 else last end) then
     perform setval(seq, given, true);
   end if;
+  return new;
+end $$;
+
+-- The audit: every row image committed to a table the system audits, in commit order,
+-- because a value written and then replaced leaves no trace in the final rows. faultline
+-- attaches this trigger to each audited table after the system's own files are loaded.
+create table faultline_audit (
+  seq bigserial primary key,
+  tbl text not null,
+  image jsonb not null
+);
+
+create function faultline_audit_row() returns trigger
+language plpgsql as $$
+begin
+  insert into faultline_audit (tbl, image) values (tg_table_name, to_jsonb(new));
   return new;
 end $$;

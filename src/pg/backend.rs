@@ -202,15 +202,28 @@ impl PgBackend {
 
     /// The primary's log position now, for answers that carry an LSN.
     async fn primary_lsn(&self) -> Result<u64, DbError> {
+        let started = Instant::now();
+        let timed_out = || DbError::Timeout(self.timeout.as_millis() as u64);
         let mut conn = tokio::time::timeout(self.timeout, self.pool.acquire())
             .await
-            .map_err(|_| DbError::Timeout(self.timeout.as_millis() as u64))?
+            .map_err(|_| timed_out())?
             .map_err(|e| DbError::Unreachable(e.to_string()))?;
-        let lsn: Option<i64> = sqlx::query_scalar(PRIMARY_LSN)
-            .fetch_one(&mut *conn)
+        // The same deadline as the statement: a link that swallows the query (a hold, a
+        // partition) must not leave the client waiting for ever.
+        let left = self.timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, sqlx::query_scalar(PRIMARY_LSN).fetch_one(&mut *conn))
             .await
-            .map_err(|e| DbError::Unreachable(e.to_string()))?;
-        Ok(lsn.unwrap_or(0).max(0) as u64)
+        {
+            Ok(Ok(lsn)) => {
+                let lsn: Option<i64> = lsn;
+                Ok(lsn.unwrap_or(0).max(0) as u64)
+            }
+            Ok(Err(e)) => Err(DbError::Unreachable(e.to_string())),
+            Err(_) => {
+                drop(conn.detach());
+                Err(timed_out())
+            }
+        }
     }
 }
 

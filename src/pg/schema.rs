@@ -79,6 +79,7 @@ impl RunSchema {
         name: &str,
         files: &[SqlFile],
         twin: &[String],
+        audited: &[String],
     ) -> Result<Self> {
         install_interrupt_handler();
         {
@@ -119,6 +120,9 @@ impl RunSchema {
                         .await
                         .map_err(|e| file_error(f, &statement, &e))?;
                 }
+            }
+            for table in audited {
+                attach_audit(conn, table).await?;
             }
             super::functions::agree(conn, name, files, twin).await?;
             catalog(conn, name).await
@@ -297,6 +301,23 @@ pub async fn cleanup(conn: &mut PgConnection, dry_run: bool) -> Result<Vec<Strin
 }
 
 /// Names the SQL file and the line PostgreSQL complained about.
+/// Logs every row image committed to `table` into the prelude's `faultline_audit`.
+async fn attach_audit(conn: &mut PgConnection, table: &str) -> Result<()> {
+    let quoted = table.replace('"', "\"\"");
+    sqlx::raw_sql(&format!(
+        "create trigger \"faultline_audit_{quoted}\" after insert or update on \"{quoted}\" \
+         for each row execute function faultline_audit_row()"
+    ))
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    .map_err(|e| {
+        Error::Usage(format!(
+            "the system audits table `{table}`, but its SQL files do not create it: {e}"
+        ))
+    })
+}
+
 fn file_error(f: &SqlFile, statement: &Statement<'_>, e: &sqlx::Error) -> Error {
     let pg = e
         .as_database_error()

@@ -83,8 +83,15 @@ impl PgSession {
             let mut conn = PgConnection::connect_with(&target.options)
                 .await
                 .map_err(|e| Error::Usage(format!("cannot connect to {}: {e}", target.url)))?;
-            let schema =
-                RunSchema::create(&mut conn, &target.options, &name, &files, &twin).await?;
+            let schema = RunSchema::create(
+                &mut conn,
+                &target.options,
+                &name,
+                &files,
+                &twin,
+                &system.audited_tables(),
+            )
+            .await?;
             Ok::<_, Error>((conn, schema))
         })?;
         let options = target

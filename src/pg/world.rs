@@ -58,7 +58,15 @@ pub fn run_plan_pg(plan: &Plan, logic: &dyn ScenarioLogic, target: &PgTarget) ->
             .await
             .map_err(|e| Error::Usage(format!("cannot connect to {}: {e}", target.url)))?;
         let name = run_name(logic.name(), &plan.variant, plan.seed);
-        let mut schema = RunSchema::create(&mut admin, &options, &name, &sql_files, &twin).await?;
+        let mut schema = RunSchema::create(
+            &mut admin,
+            &options,
+            &name,
+            &sql_files,
+            &twin,
+            &logic.audited_tables(),
+        )
+        .await?;
         let timeout = Duration::from_millis(plan.network.timeout_ms.max(100));
         // A server that dies mid-run would otherwise only show at the end of the run's
         // phases, as every client times out; the watchdog reports it within one client

@@ -32,22 +32,5 @@ create table applied_ops (
   result jsonb
 );
 
--- The checkers must know what ever reached the server, not only what is left at the end:
--- a value written and then replaced leaves no trace in the final rows.
-create table faultline_audit (
-  seq bigserial primary key,
-  tbl text not null,
-  image jsonb not null
-);
-
-create function faultline_audit_row() returns trigger
-language plpgsql as $$
-begin
-  insert into faultline_audit (tbl, image) values (tg_table_name, to_jsonb(new));
-  return new;
-end $$;
-
-create trigger runs_audit after insert or update on runs
-  for each row execute function faultline_audit_row();
-create trigger usage_logs_audit after insert or update on usage_logs
-  for each row execute function faultline_audit_row();
+-- Runs and usage rows are audited (every committed image, in order): faultline attaches
+-- its audit trigger to the tables the system audits.
