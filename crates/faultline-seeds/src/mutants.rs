@@ -19,6 +19,11 @@ pub struct Entry {
     pub budget: u64,
 }
 
+/// The mutant of `table` called `name`: each system's `Mutant::named`.
+pub fn named<M: Copy>(table: &[(M, Entry)], name: &str) -> Option<M> {
+    table.iter().find(|(_, e)| e.name == name).map(|(m, _)| *m)
+}
+
 /// Every mutant of every seed system, in scenario order.
 pub fn catalogue() -> Vec<Entry> {
     let mut all = Vec::new();

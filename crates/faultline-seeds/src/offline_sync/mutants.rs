@@ -80,10 +80,7 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
 impl Mutant {
     /// The mutant called `name`.
     pub fn named(name: &str) -> Option<Self> {
-        MUTANTS
-            .iter()
-            .find(|(_, e)| e.name == name)
-            .map(|(m, _)| *m)
+        crate::mutants::named(&MUTANTS, name)
     }
 }
 
