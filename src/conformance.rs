@@ -40,7 +40,6 @@ use crate::backend::Request;
 use crate::error::{Error, Result};
 use crate::pg::testing::{comparable, PgSession};
 use crate::pg::PgTarget;
-use crate::rng::SimRng;
 use crate::runner::Loaded;
 use crate::store::Store;
 use crate::system::Registry;
@@ -209,11 +208,7 @@ impl Conformance {
 
     /// A fresh simulated store with the variant's tables and functions.
     fn simulated(&self) -> Result<Store> {
-        let mut store = Store::new(SimRng::root(0));
-        self.loaded
-            .logic
-            .install(&self.variant, &mut store, &json!([]))?;
-        Ok(store)
+        crate::pg::files::twin_store(self.loaded.logic.as_ref(), &self.variant)
     }
 }
 

@@ -26,36 +26,23 @@ use proptest::test_runner::TestRunner;
 
 use crate::plan::Plan;
 use crate::runner::Loaded;
-use crate::scenario::Scenario;
 use crate::shrink::{build, units, Unit};
 use crate::system::Registry;
 
 /// Generates plans of one scenario variant.
 #[derive(Clone)]
 pub struct PlanStrategy {
-    source: Source,
+    /// The scenario loaded once, or why it could not be: the error surfaces when the
+    /// first value is generated.
+    loaded: Result<Rc<Loaded>, String>,
     variant: String,
-}
-
-/// Where plans come from: a registry's scenario, or a scenario already loaded (with
-/// variants a Harness added).
-#[derive(Clone)]
-enum Source {
-    Registry {
-        scenario: Box<Result<Scenario, String>>,
-        registry: Registry,
-    },
-    Loaded(Rc<Loaded>),
 }
 
 impl std::fmt::Debug for PlanStrategy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let scenario = match &self.source {
-            Source::Registry { scenario, .. } => (**scenario)
-                .as_ref()
-                .map(|s| s.file.name.clone())
-                .unwrap_or_else(|e| e.clone()),
-            Source::Loaded(l) => l.scenario.file.name.clone(),
+        let scenario = match &self.loaded {
+            Ok(l) => l.scenario.file.name.clone(),
+            Err(e) => e.clone(),
         };
         f.debug_struct("PlanStrategy")
             .field("scenario", &scenario)
@@ -69,7 +56,7 @@ impl std::fmt::Debug for PlanStrategy {
 /// An unknown variant surfaces when the first value is generated.
 pub fn plans_of(loaded: Rc<Loaded>, variant: &str) -> PlanStrategy {
     PlanStrategy {
-        source: Source::Loaded(loaded),
+        loaded: Ok(loaded),
         variant: variant.to_string(),
     }
 }
@@ -78,12 +65,10 @@ pub fn plans_of(loaded: Rc<Loaded>, variant: &str) -> PlanStrategy {
 /// run by the system `registry` has for it; loading errors surface when the first value
 /// is generated, as a proptest error naming the file.
 pub fn plans(registry: &Registry, path: &str, variant: &str) -> PlanStrategy {
-    let scenario = registry.load_scenario(path).map_err(|e| e.to_string());
     PlanStrategy {
-        source: Source::Registry {
-            scenario: Box::new(scenario),
-            registry: registry.clone(),
-        },
+        loaded: Loaded::load(path, registry)
+            .map(Rc::new)
+            .map_err(|e| e.to_string()),
         variant: variant.to_string(),
     }
 }
@@ -93,15 +78,7 @@ impl Strategy for PlanStrategy {
     type Value = Plan;
 
     fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
-        let owned;
-        let loaded = match &self.source {
-            Source::Registry { scenario, registry } => {
-                owned =
-                    Loaded::new(scenario.as_ref().clone()?, registry).map_err(|e| e.to_string())?;
-                &owned
-            }
-            Source::Loaded(l) => l.as_ref(),
-        };
+        let loaded = self.loaded.clone()?;
         let seed = proptest::num::u64::ANY.new_tree(runner)?.current();
         let plan = loaded
             .plan(&self.variant, seed)

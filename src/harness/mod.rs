@@ -289,15 +289,18 @@ impl Harness {
     /// ([`crate::strategy::plans_of`]), or for running single plans by hand.
     pub fn load(&self) -> Result<Loaded> {
         let (scenario, target, _) = self.prepared()?;
-        Loaded::with_logic(scenario, &|s| self.build(s))?.with_target(target)
+        self.loaded(&scenario, &target)
+    }
+
+    /// `scenario` with this Harness's system, on `target`.
+    fn loaded(&self, scenario: &Scenario, target: &Target) -> Result<Loaded> {
+        Loaded::with_logic(scenario.clone(), &|s| self.build(s))?.with_target(target.clone())
     }
 
     /// Runs every seed of every variant and compares verdicts with expectations.
     pub fn run(self) -> Result<Report> {
         let (scenario, target, from_env) = self.prepared()?;
-        let make = || {
-            Loaded::with_logic(scenario.clone(), &|s| self.build(s))?.with_target(target.clone())
-        };
+        let make = || self.loaded(&scenario, &target);
         let loaded = make()?;
         for (variant, expect) in &self.expectations {
             if let Expect::Violates(list) = expect {

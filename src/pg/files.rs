@@ -16,13 +16,22 @@ pub fn for_variant(system: &dyn crate::system::System, variant: &str) -> Option<
     Some(std::iter::once(prelude()).chain(own).collect())
 }
 
+/// A fresh simulated store holding `system`'s tables and server functions as `variant`
+/// installs them (no setup rows): the twin that its SQL files must match.
+pub fn twin_store(
+    system: &dyn crate::system::System,
+    variant: &str,
+) -> crate::Result<crate::store::Store> {
+    let mut store = crate::store::Store::new(crate::rng::SimRng::root(0));
+    system.install(variant, &mut store, &serde_json::json!([]))?;
+    Ok(store)
+}
+
 /// The server functions `system`'s simulated twin has when running `variant`: what the
 /// SQL files must define, no more and no less (see [`super::functions`]).
 pub fn twin_functions(
     system: &dyn crate::system::System,
     variant: &str,
 ) -> crate::Result<Vec<String>> {
-    let mut store = crate::store::Store::new(crate::rng::SimRng::root(0));
-    system.install(variant, &mut store, &serde_json::json!([]))?;
-    Ok(store.function_names())
+    Ok(twin_store(system, variant)?.function_names())
 }

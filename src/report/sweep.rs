@@ -79,17 +79,14 @@ struct Sample {
 
 fn one_run(
     make: &SweepFactory,
+    scenario: &Scenario,
     clients: u64,
     policy: Backoff,
     seed: u64,
     cfg: &SweepConfig,
 ) -> Result<Sample> {
     let (base_ms, cap_ms) = (cfg.base_ms, cfg.cap_ms);
-    // The scenario names whichever system the registry marked for the sweep.
-    let logic = make(clients, base_ms, cap_ms).name().to_string();
-    let text = SCENARIO.replace("{logic}", &logic);
-    let scenario = Scenario::parse("sweep.toml".as_ref(), text)?;
-    let loaded = Loaded::with_logic(scenario, &|_| Ok(make(clients, base_ms, cap_ms)))?;
+    let loaded = Loaded::with_logic(scenario.clone(), &|_| Ok(make(clients, base_ms, cap_ms)))?;
     let plan = loaded.plan(policy.name(), seed)?;
     let (_, out) = loaded.execute(&plan)?;
     let mut s = Sample {
@@ -124,6 +121,12 @@ pub fn run(
                 .flat_map(move |p| (1..=cfg.seeds).map(move |s| (c, p, s)))
         })
         .collect();
+    // The scenario names whichever system the registry marked for the sweep.
+    let Some(&first) = cfg.clients.first() else {
+        return Ok(Vec::new());
+    };
+    let logic = make(first, cfg.base_ms, cfg.cap_ms).name().to_string();
+    let scenario = Scenario::parse("sweep.toml".as_ref(), SCENARIO.replace("{logic}", &logic))?;
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let samples: Mutex<Vec<Option<Result<Sample>>>> =
@@ -133,7 +136,7 @@ pub fn run(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(c, p, s)) = work.get(i) else { break };
-                let r = one_run(make, c, p, s, cfg);
+                let r = one_run(make, &scenario, c, p, s, cfg);
                 samples.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 tick(done.fetch_add(1, Ordering::Relaxed) + 1, work.len());
             });
