@@ -351,6 +351,38 @@ pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
     Error::at_offset(path, text, offset, e.message().to_string())
 }
 
+/// A system's own `[workload]` knobs: a strict serde type (unknown keys are errors) with
+/// defaults, and the checks no serde attribute can state. [`read_workload`] parses and
+/// checks them in one call, so every error points at its key.
+///
+/// ```
+/// use faultline::scenario::{Scenario, Span, WorkloadKnobs};
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields, default)]
+/// struct Knobs { clients: Span<u64> }
+/// impl Default for Knobs {
+///     fn default() -> Self { Knobs { clients: Span::Range([2, 4]) } }
+/// }
+/// impl WorkloadKnobs for Knobs {
+///     fn validate(&self, scenario: &Scenario) -> faultline::Result<()> {
+///         scenario.check_workload(&[("clients", self.clients.within(1, 16))])
+///     }
+/// }
+/// # let _ = faultline::scenario::read_workload::<Knobs>;
+/// ```
+pub trait WorkloadKnobs: serde::de::DeserializeOwned + Default {
+    /// Refuses values no seed could run with (see [`Scenario::check_workload`]).
+    fn validate(&self, scenario: &Scenario) -> Result<()>;
+}
+
+/// Parses `scenario`'s `[workload]` into `T` and checks it: [`parse_workload`], then
+/// [`WorkloadKnobs::validate`].
+pub fn read_workload<T: WorkloadKnobs>(scenario: &Scenario) -> Result<T> {
+    let knobs: T = parse_workload(scenario)?;
+    knobs.validate(scenario)?;
+    Ok(knobs)
+}
+
 /// Parses the `[workload]` table of `scenario` into a logic's own strict type, keeping
 /// positions in error messages.
 pub fn parse_workload<T: serde::de::DeserializeOwned + Default>(scenario: &Scenario) -> Result<T> {

@@ -28,6 +28,13 @@ impl<T: Copy + PartialOrd> Span<T> {
         let (a, b) = self.bounds();
         a <= b
     }
+
+    /// True when low is not above high and both lie in `[lo, hi]`: the usual check of a
+    /// knob in [`crate::scenario::WorkloadKnobs::validate`].
+    pub fn within(&self, lo: T, hi: T) -> bool {
+        let (a, b) = self.bounds();
+        self.is_ordered() && a >= lo && b <= hi
+    }
 }
 
 impl Span<u64> {

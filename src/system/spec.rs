@@ -93,6 +93,7 @@ impl std::fmt::Debug for Invariant {
 pub struct SystemSpec {
     name: String,
     tables: Vec<TableDef>,
+    schema_tables: BTreeMap<String, Vec<TableDef>>,
     functions: Vec<(String, ServerFn)>,
     install: Option<InstallFn>,
     setup_table: Option<String>,
@@ -103,6 +104,7 @@ pub struct SystemSpec {
     situations: Vec<Situation>,
     sql: BTreeMap<String, Vec<SqlFile>>,
     shared_sql: Vec<SqlFile>,
+    functions_sql: Vec<SqlFile>,
 }
 
 impl std::fmt::Debug for SystemSpec {
@@ -125,6 +127,7 @@ impl SystemSpec {
         Self {
             name: name.to_string(),
             tables: Vec::new(),
+            schema_tables: BTreeMap::new(),
             functions: Vec::new(),
             install: None,
             setup_table: None,
@@ -135,6 +138,7 @@ impl SystemSpec {
             situations: Vec::new(),
             sql: BTreeMap::new(),
             shared_sql: Vec::new(),
+            functions_sql: Vec::new(),
         }
     }
 
@@ -142,6 +146,17 @@ impl SystemSpec {
     /// 23505 on a clash) and version column (bumped on every update).
     pub fn table(mut self, def: TableDef) -> Self {
         self.tables.push(def);
+        self
+    }
+
+    /// The table `def.name` as schema `schema` defines it (the constraints its migration
+    /// added, say), in place of the [`SystemSpec::table`] of that name. The shared
+    /// definition must exist, so checkers can be checked against it.
+    pub fn schema_table(mut self, schema: &str, def: TableDef) -> Self {
+        self.schema_tables
+            .entry(schema.to_string())
+            .or_default()
+            .push(def);
         self
     }
 
@@ -224,17 +239,43 @@ impl SystemSpec {
         self
     }
 
-    /// SQL files every schema loads on PostgreSQL (tables, then functions), in order.
+    /// SQL files every schema loads first on PostgreSQL (its tables), in order.
     pub fn sql(mut self, file: SqlFile) -> Self {
         self.shared_sql.push(file);
         self
     }
 
-    /// A SQL file only schema `schema` loads, after the shared tables and before the
-    /// shared functions' turn is over (a migration adding a constraint, say).
+    /// A SQL file only schema `schema` loads, after the shared [`SystemSpec::sql`] files
+    /// and before the [`SystemSpec::functions_sql`] ones (a migration adding a
+    /// constraint, say). Once any schema has files of its own, a schema without any has
+    /// no PostgreSQL mode: its variants are refused on PostgreSQL rather than run against
+    /// tables that lack what its simulated twin installs. Give a schema that needs nothing
+    /// extra an empty file.
     pub fn schema_sql(mut self, schema: &str, file: SqlFile) -> Self {
         self.sql.entry(schema.to_string()).or_default().push(file);
         self
+    }
+
+    /// SQL files every schema loads last (its server functions), in order, so a function
+    /// body may name a constraint a schema's own file added.
+    pub fn functions_sql(mut self, file: SqlFile) -> Self {
+        self.functions_sql.push(file);
+        self
+    }
+
+    /// Adds each of `variants`, as [`SystemSpec::variant`] does.
+    pub fn variants_from(self, variants: impl IntoIterator<Item = Variant>) -> Self {
+        variants.into_iter().fold(self, Self::variant)
+    }
+
+    /// Adds each of `invariants`, as [`SystemSpec::invariant`] does.
+    pub fn invariants_from(self, invariants: impl IntoIterator<Item = Invariant>) -> Self {
+        invariants.into_iter().fold(self, Self::invariant)
+    }
+
+    /// Declares each of `situations`, as [`SystemSpec::situation`] does.
+    pub fn situations_from(self, situations: impl IntoIterator<Item = Situation>) -> Self {
+        situations.into_iter().fold(self, Self::situation)
     }
 
     fn variant_named(&self, name: &str) -> Option<&(Variant, Option<ClientFn>)> {
@@ -271,14 +312,20 @@ impl System for SystemSpec {
     }
 
     fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> crate::Result<()> {
+        let schema = self.schema_of(variant);
+        let own = self
+            .schema_tables
+            .get(&schema)
+            .map_or(&[][..], Vec::as_slice);
         for t in &self.tables {
-            store.create_table(t.clone());
+            let def = own.iter().find(|o| o.name == t.name).unwrap_or(t);
+            store.create_table(def.clone());
         }
         for (name, f) in &self.functions {
             store.register(name, *f);
         }
         if let Some(hook) = &self.install {
-            hook(&self.schema_of(variant), store)?;
+            hook(&schema, store)?;
         }
         match &self.setup_table {
             Some(table) => store.insert_setup(table, setup),
@@ -301,11 +348,17 @@ impl System for SystemSpec {
     }
 
     fn sql_files(&self, schema: &str) -> Option<Vec<SqlFile>> {
-        if self.shared_sql.is_empty() && self.sql.is_empty() {
+        let own = match self.sql.get(schema) {
+            Some(files) => files.clone(),
+            None if self.sql.is_empty() => Vec::new(),
+            None => return None,
+        };
+        if self.shared_sql.is_empty() && own.is_empty() && self.functions_sql.is_empty() {
             return None;
         }
         let mut files = self.shared_sql.clone();
-        files.extend(self.sql.get(schema).cloned().unwrap_or_default());
+        files.extend(own);
+        files.extend(self.functions_sql.iter().cloned());
         Some(files)
     }
 
@@ -376,6 +429,14 @@ impl System for SystemSpec {
                 )));
             }
         }
+        for (schema, defs) in &self.schema_tables {
+            if let Some(t) = defs.iter().find(|d| !known.contains(&d.name.as_str())) {
+                return fail(format!(
+                    "schema `{schema}` redefines table `{}`, which it does not define",
+                    t.name
+                ));
+            }
+        }
         for t in self.audited.iter().chain(&self.setup_table) {
             if !known.contains(&t.as_str()) {
                 return fail(format!("table `{t}` is audited or set up but not defined"));
@@ -397,106 +458,5 @@ impl System for SystemSpec {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::system::client_fn;
-
-    fn idle() -> Variant {
-        Variant::new("idle", client_fn(|_ctx, _script| async { Ok(()) }))
-    }
-
-    #[test]
-    fn an_invariant_reading_an_undefined_table_is_refused() {
-        let spec = SystemSpec::new("s")
-            .table(TableDef::new("bookings"))
-            .variant(idle())
-            .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("booking"));
-        let err = spec.self_check().expect_err("misspelt table").to_string();
-        assert!(
-            err.contains("`booking`") && err.contains("bookings"),
-            "{err}"
-        );
-        let ok = SystemSpec::new("s")
-            .table(TableDef::new("bookings"))
-            .variant(idle())
-            .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("bookings"));
-        assert!(ok.self_check().is_ok());
-    }
-
-    #[test]
-    fn a_situation_reading_an_undefined_table_or_variant_is_refused() {
-        let never = || Situation::when("s", "never", |_, _| false);
-        let base = || {
-            SystemSpec::new("s")
-                .table(TableDef::new("t"))
-                .variant(idle())
-        };
-        let table = base().situation(never().reads("u"));
-        assert!(table.self_check().unwrap_err().to_string().contains("`u`"));
-        let variant = base().situation(never().only_for(&["other"]));
-        assert!(variant
-            .self_check()
-            .unwrap_err()
-            .to_string()
-            .contains("`other`"));
-        let ok = base().situation(never().reads("t").only_for(&["idle"]));
-        assert!(ok.self_check().is_ok());
-        assert_eq!(ok.situations().len(), 1);
-    }
-
-    #[test]
-    fn a_system_without_variants_or_with_an_undefined_audit_is_refused() {
-        let none = SystemSpec::new("s").table(TableDef::new("t"));
-        assert!(none
-            .self_check()
-            .unwrap_err()
-            .to_string()
-            .contains("no variant"));
-        let audit = SystemSpec::new("s").variant(idle()).audit("t");
-        assert!(audit.self_check().unwrap_err().to_string().contains("`t`"));
-    }
-
-    #[test]
-    fn a_missing_sql_file_is_named() {
-        let err = crate::system::SqlFile::read("sql/no_such_file.sql").unwrap_err();
-        assert!(matches!(err, crate::Error::Io { .. }), "{err}");
-        assert!(err.to_string().contains("sql/no_such_file.sql"), "{err}");
-    }
-
-    #[test]
-    fn added_variants_excuse_only_the_missing_variants_of_the_system() {
-        let scenario = crate::scenario::Scenario::parse(
-            "s.toml".as_ref(),
-            "name = \"s\"\ndescription = \"d\"\nlogic = \"s\"\n".to_string(),
-        )
-        .unwrap();
-        let extend = |spec: SystemSpec| {
-            crate::system::Extended::new(Box::new(spec), vec![idle()], true, &scenario).unwrap()
-        };
-        let bare = extend(SystemSpec::new("s").table(TableDef::new("t")));
-        assert!(bare.self_check().is_ok(), "only added variants run");
-        let misspelt = extend(
-            SystemSpec::new("s")
-                .table(TableDef::new("t"))
-                .invariant(Invariant::new("i", |_, _| Verdict::holds("i")).reads("tt")),
-        );
-        let err = misspelt
-            .self_check()
-            .expect_err("the table is still undefined");
-        assert!(err.to_string().contains("`tt`"), "{err}");
-        assert!(misspelt.definition_check().is_err());
-    }
-
-    #[test]
-    fn an_invariant_names_its_verdict_and_an_unknown_one_is_a_violation() {
-        let spec = SystemSpec::new("s")
-            .variant(idle())
-            .invariant(Invariant::new("mine", |_, _| Verdict::holds("whatever")));
-        let (h, st) = (History::default(), FinalState::default());
-        assert_eq!(spec.check("mine", &h, &st), Verdict::holds("mine"));
-        assert!(!spec.check("other", &h, &st).is_ok());
-        assert_eq!(spec.variants(), vec!["idle"]);
-        assert_eq!(spec.schema_of("idle"), "default");
-        assert!(spec.sql_files("default").is_none());
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;

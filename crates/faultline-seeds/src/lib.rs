@@ -10,6 +10,12 @@
 //! | `offline_sync` | `001` | [`offline_sync::DeviceLogic`], [`offline_sync::variant`] |
 //! | `story_progress` | `003` | [`story_progress::ProgressLogic`], [`story_progress::variant`] |
 //!
+//! Each is one [`faultline::system::SystemSpec`], built by its module's `system`
+//! function from the scenario (for example [`business_cards::system`]) with the same
+//! builder a user's own system uses: tables, schema-specific tables and SQL, server
+//! functions, workload, variants (the built-in ones and the mutant suite's are made by the
+//! same public `variant` function users call), invariants and situations.
+//!
 //! [`registry`] registers all five with their scenario files; [`harness`] starts a
 //! [`faultline::Harness`] on one of them:
 //!
@@ -72,17 +78,11 @@ const SCENARIOS: &[(&str, &str, &str)] = &[
 /// All five systems, their scenario files, and the backoff sweep's contention system.
 pub fn registry() -> Registry {
     let mut r = Registry::new()
-        .system(
-            "business_cards",
-            business_cards::BusinessCards::from_scenario,
-        )
-        .system("chat_persistence", chat::Chat::from_scenario)
-        .system("loop_export", loop_export::LoopExport::from_scenario)
-        .system("offline_sync", offline_sync::OfflineSync::from_scenario)
-        .system(
-            "story_progress",
-            story_progress::StoryProgress::from_scenario,
-        )
+        .system("business_cards", business_cards::system)
+        .system("chat_persistence", chat::system)
+        .system("loop_export", loop_export::system)
+        .system("offline_sync", offline_sync::system)
+        .system("story_progress", story_progress::system)
         .sweep_system(
             |clients, base_ms, cap_ms| business_cards::contention::Contention {
                 clients,

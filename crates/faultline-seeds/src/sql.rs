@@ -2,7 +2,7 @@
 //! system its tables (`schema.sql`), one file per schema with the constraints that
 //! schema's migration adds, and its server functions (`functions.sql`).
 
-use faultline::system::SqlFile;
+use faultline::system::{SqlFile, SystemSpec};
 
 macro_rules! sql_file {
     ($path:literal) => {
@@ -47,56 +47,25 @@ const OFFLINE: Files = &[
     sql_file!("offline_sync/functions.sql"),
 ];
 
-/// The files of `logic` for `schema`, in load order: tables, the schema's own file (if
-/// it has one), functions. `None` for a logic without SQL or a schema it does not have.
-pub fn for_schema(logic: &str, schema: &str) -> Option<Vec<SqlFile>> {
+/// Adds the SQL files of `logic` to `spec`: its tables first (`schema.sql`), one file
+/// per schema with the constraints that schema's migration adds (named for the schema),
+/// its functions last (`functions.sql`).
+pub fn onto(spec: SystemSpec, logic: &str) -> SystemSpec {
     let files = match logic {
         "business_cards" => BUSINESS_CARDS,
         "chat_persistence" => CHAT,
         "story_progress" => STORY,
         "loop_export" => LOOPS,
         "offline_sync" => OFFLINE,
-        _ => return None,
+        _ => return spec,
     };
-    let stem = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
-    let shared = |path: &str| matches!(stem(path).as_str(), "schema.sql" | "functions.sql");
-    let has_own = files.iter().any(|(p, _)| !shared(p));
-    let own = format!("{schema}.sql");
-    if has_own && !files.iter().any(|(p, _)| stem(p) == own) {
-        return None;
-    }
-    let mut out: Vec<SqlFile> = files
-        .iter()
-        .filter(|(p, _)| shared(p) || stem(p) == own)
-        .map(|(p, t)| SqlFile::new(*p, *t))
-        .collect();
-    // Tables before the schema's constraints before functions, whatever the listing order.
-    out.sort_by_key(|f| match stem(&f.path).as_str() {
-        "schema.sql" => 0,
-        "functions.sql" => 2,
-        _ => 1,
-    });
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn files_come_in_load_order_and_unknown_schemas_have_none() {
-        let files = for_schema("business_cards", "documented").unwrap();
-        let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "crates/faultline-seeds/sql/business_cards/schema.sql",
-                "crates/faultline-seeds/sql/business_cards/documented.sql",
-                "crates/faultline-seeds/sql/business_cards/functions.sql",
-            ]
-        );
-        assert!(for_schema("business_cards", "nope").is_none());
-        assert_eq!(for_schema("offline_sync", "anything").unwrap().len(), 2);
-        assert!(for_schema("unknown", "reference").is_none());
-    }
+    files.iter().fold(spec, |spec, (path, text)| {
+        let file = SqlFile::new(*path, *text);
+        let stem = path.rsplit('/').next().unwrap_or_default();
+        match stem.strip_suffix(".sql").unwrap_or(stem) {
+            "schema" => spec.sql(file),
+            "functions" => spec.functions_sql(file),
+            schema => spec.schema_sql(schema, file),
+        }
+    })
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use faultline::check::generic;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario, Span};
+use faultline::scenario::{read_workload, Scenario, Span, WorkloadKnobs};
 use faultline::store::TableDef;
 use faultline::system::{client_fn, Invariant, Registry, SqlFile, SystemSpec, Variant};
 use serde::{Deserialize, Serialize};
@@ -72,26 +72,22 @@ impl Default for Knobs {
     }
 }
 
-impl Knobs {
-    /// Reads and checks `[workload]`; errors point at the key.
-    pub fn from_scenario(scenario: &Scenario) -> faultline::Result<Self> {
-        let k: Knobs = parse_workload(scenario)?;
-        let within = |s: &Span<u64>, lo: u64, hi: u64| {
-            s.is_ordered() && s.bounds().0 >= lo && s.bounds().1 <= hi
-        };
-        let share = k.cancel_share.bounds();
+impl WorkloadKnobs for Knobs {
+    /// Checks `[workload]`; errors point at the key.
+    fn validate(&self, scenario: &Scenario) -> faultline::Result<()> {
         scenario.check_workload(&[
-            ("clients", within(&k.clients, 1, 16)),
-            ("rooms", within(&k.rooms, 1, 8)),
-            ("requests_per_client", within(&k.requests_per_client, 1, 50)),
+            ("clients", self.clients.within(1, 16)),
+            ("rooms", self.rooms.within(1, 8)),
             (
-                "cancel_share",
-                k.cancel_share.is_ordered() && share.0 >= 0.0 && share.1 <= 1.0,
+                "requests_per_client",
+                self.requests_per_client.within(1, 50),
             ),
-        ])?;
-        Ok(k)
+            ("cancel_share", self.cancel_share.within(0.0, 1.0)),
+        ])
     }
+}
 
+impl Knobs {
     /// One seed's requests: a few half-hour and hour slots in the morning, so colleagues
     /// collide; no colleague asks twice for the same room at the same start.
     pub fn generate(
@@ -158,7 +154,7 @@ impl Knobs {
 /// retried request can be recognised), its server function, the shipped and the fixed
 /// client, and four invariants.
 pub fn system(scenario: &Scenario) -> faultline::Result<SystemSpec> {
-    let knobs = Knobs::from_scenario(scenario)?;
+    let knobs: Knobs = read_workload(scenario)?;
     let spec = SystemSpec::new("room_booking")
         .table(
             TableDef::new(TABLE)

@@ -64,6 +64,13 @@ pub enum Builtin {
 impl Builtin {
     /// Names of the built-in variants.
     pub const NAMES: [&'static str; 3] = ["naive", "documented", "reference"];
+    /// The built-in variants, in report order.
+    pub const ALL: [Builtin; 3] = [Builtin::Naive, Builtin::Documented, Builtin::Reference];
+
+    /// Its variant name (which is also its schema's).
+    pub fn name(self) -> &'static str {
+        Builtin::NAMES[self as usize]
+    }
 
     /// The variant called `name`.
     pub fn named(name: &str) -> Option<Self> {

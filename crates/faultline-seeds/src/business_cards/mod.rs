@@ -23,27 +23,18 @@ pub mod server;
 pub mod situations;
 mod workload;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub use api::{Builtin, CardsLogic};
 use faultline::backend::{AuthApi, Backend, Row};
-use faultline::check::{
-    conflicts, duplicate_create, lost_updates, unique_slugs, FinalState, Verdict,
-};
-use faultline::endpoint::{AnyAuth, AnyBackend};
+use faultline::check::{conflicts, duplicate_create, lost_updates, unique_slugs};
 use faultline::error::Result;
-use faultline::history::History;
 use faultline::linear::{Linearizable, Model, Value as LinValue};
-use faultline::plan::{ClientScript, Workload};
-use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario};
-use faultline::store::{Store, TableDef};
-use faultline::system::{
-    bad_action, client_fn, failing_client, ClientCtx, ClientFuture, ScenarioLogic, Variant,
-};
+use faultline::plan::ClientScript;
+use faultline::scenario::{read_workload, Scenario};
+use faultline::store::TableDef;
+use faultline::system::{bad_action, client_fn, ClientCtx, Invariant, SystemSpec, Variant};
 pub use workload::CardsWorkload;
 
 /// The cards table.
@@ -104,26 +95,53 @@ pub enum Action {
     },
 }
 
-/// The business-cards system with its three built-in variants. Users' own code runs as
-/// further named variants made with [`variant`].
-#[derive(Debug, Clone)]
-pub struct BusinessCards {
-    workload: CardsWorkload,
+/// The business-cards system for `scenario`: its table (with the constraints each
+/// schema's migration adds), server functions, workload, the three built-in variants and
+/// the mutant suite's, invariants and situations. Users' own code runs as further named
+/// variants made with [`variant`].
+pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
+    let workload: CardsWorkload = read_workload(scenario)?;
+    // The version trigger exists for every schema so acknowledged writes can be ordered;
+    // only the constraints the fixes added differ.
+    let table = || TableDef::new(TABLE).versioned("version");
+    let spec = SystemSpec::new("business_cards")
+        .table(table())
+        .schema_table("documented", table().unique(&["slug"]))
+        .schema_table("reference", table().unique(&["slug"]).unique(&["form_id"]))
+        .function(
+            "create_business_card_atomic",
+            server::create_business_card_atomic,
+        )
+        .function("create_card_idempotent", server::create_card_idempotent)
+        .function(
+            "update_business_card_optimistic",
+            server::update_business_card_optimistic,
+        )
+        .setup_table(TABLE)
+        .workload(move |rng, safety_ms, knobs| Ok(workload.generate(rng, safety_ms, knobs)))
+        .variants_from(Builtin::ALL.map(|b| variant(b.name(), b)))
+        .variants_from(mutants::MUTANTS.map(|(m, e)| variant(e.name, m)))
+        .invariants_from(invariants())
+        .situations_from(situations::all());
+    Ok(crate::sql::onto(spec, "business_cards"))
 }
 
-impl BusinessCards {
-    /// Reads the scenario's `[workload]`.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: CardsWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
-    }
-
-    fn schema(&self, variant: &str) -> &'static str {
-        Builtin::named(variant)
-            .unwrap_or(Builtin::Reference)
-            .schema()
-    }
+fn invariants() -> [Invariant; 5] {
+    [
+        Invariant::new(unique_slugs::NAME, |h, s| {
+            unique_slugs::check(h, s, TABLE, "slug")
+        }),
+        Invariant::new(lost_updates::NAME, |h, s| lost_updates::check(h, s, TABLE)),
+        // Rows are counted per submitted form (history), not per key the client wrote.
+        Invariant::new(duplicate_create::NAME, |h, s| {
+            duplicate_create::check_per_form(h, s, TABLE, "form_id", "name", duplicate_create::NAME)
+        }),
+        Invariant::new(FIELDS_LINEARIZABLE, |h, s| {
+            fields_linearizable().judge(FIELDS_LINEARIZABLE, h, s)
+        }),
+        Invariant::new(conflicts::NAME, |h, _| conflicts::check(h)),
+    ]
+    .map(|i| i.reads(TABLE))
 }
 
 /// Runs `logic` as the variant `name`, against the schema its [`CardsLogic::schema`] names.
@@ -138,125 +156,6 @@ pub fn variant<L: CardsLogic + Send + Sync>(name: &str, logic: L) -> Variant {
     )
     .for_logic("business_cards")
     .schema(schema)
-}
-
-impl ScenarioLogic for BusinessCards {
-    fn name(&self) -> &str {
-        "business_cards"
-    }
-
-    fn variants(&self) -> Vec<String> {
-        let mut all = faultline::system::names(&Builtin::NAMES);
-        all.extend(
-            crate::mutants::names_of("business_cards")
-                .iter()
-                .map(|n| n.to_string()),
-        );
-        all
-    }
-
-    fn invariants(&self) -> Vec<String> {
-        faultline::system::names(&[
-            unique_slugs::NAME,
-            lost_updates::NAME,
-            duplicate_create::NAME,
-            FIELDS_LINEARIZABLE,
-            conflicts::NAME,
-        ])
-    }
-
-    fn workload(
-        &self,
-        rng: SimRng,
-        safety_ms: u64,
-        knobs: &mut BTreeMap<String, Value>,
-    ) -> Result<Workload> {
-        Ok(self.workload.generate(rng, safety_ms, knobs))
-    }
-
-    fn schema_of(&self, variant: &str) -> String {
-        self.schema(variant).to_string()
-    }
-
-    fn setup_table(&self) -> Option<String> {
-        Some(TABLE.to_string())
-    }
-
-    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
-        crate::sql::for_schema("business_cards", schema)
-    }
-
-    fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        // The version trigger exists for every variant so acknowledged writes can be
-        // ordered; only the constraints the fixes added differ.
-        let table = TableDef::new(TABLE).versioned("version");
-        let table = match self.schema(variant) {
-            "naive" => table,
-            "documented" => table.unique(&["slug"]),
-            _ => table.unique(&["slug"]).unique(&["form_id"]),
-        };
-        store.create_table(table);
-        store.register(
-            "create_business_card_atomic",
-            server::create_business_card_atomic,
-        );
-        store.register("create_card_idempotent", server::create_card_idempotent);
-        store.register(
-            "update_business_card_optimistic",
-            server::update_business_card_optimistic,
-        );
-        store.insert_setup(TABLE, setup)
-    }
-
-    fn client(
-        &self,
-        variant: &str,
-        ctx: ClientCtx<AnyBackend, AnyAuth>,
-        script: ClientScript,
-    ) -> ClientFuture {
-        match Builtin::named(variant) {
-            Some(builtin) => {
-                Box::pin(
-                    async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
-                )
-            }
-            None => match mutants::Mutant::named(variant) {
-                Some(m) => {
-                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
-                }
-                None => failing_client(format!("business_cards has no variant `{variant}`")),
-            },
-        }
-    }
-
-    fn situations(&self) -> Vec<faultline::system::Situation> {
-        situations::all()
-    }
-
-    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
-        match invariant {
-            unique_slugs::NAME => unique_slugs::check(history, state, TABLE, "slug"),
-            lost_updates::NAME => lost_updates::check(history, state, TABLE),
-            duplicate_create::NAME => {
-                // Rows are counted per submitted form (history), not per key the client wrote.
-                duplicate_create::check_per_form(
-                    history,
-                    state,
-                    TABLE,
-                    "form_id",
-                    "name",
-                    duplicate_create::NAME,
-                )
-            }
-            FIELDS_LINEARIZABLE => fields_linearizable().judge(invariant, history, state),
-            conflicts::NAME => conflicts::check(history),
-            other => Verdict::violated(
-                other,
-                format!("business_cards cannot check `{other}`"),
-                vec![],
-            ),
-        }
-    }
 }
 
 /// Runs a client's script with one variant's code; generic over the backend so the same

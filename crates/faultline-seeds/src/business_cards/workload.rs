@@ -10,7 +10,7 @@ use super::{slugify, Action, FIELDS};
 use faultline::error::Result;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{Scenario, Span};
+use faultline::scenario::{Scenario, Span, WorkloadKnobs};
 
 /// `[workload]` knobs of a business-cards scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,9 +52,9 @@ impl Default for CardsWorkload {
     }
 }
 
-impl CardsWorkload {
+impl WorkloadKnobs for CardsWorkload {
     /// Rejects empty or inverted settings, pointing at the key.
-    pub fn validate(&self, scenario: &Scenario) -> Result<()> {
+    fn validate(&self, scenario: &Scenario) -> Result<()> {
         let ranges = [
             (
                 "clients",
@@ -90,7 +90,9 @@ impl CardsWorkload {
         }
         Ok(())
     }
+}
 
+impl CardsWorkload {
     /// Draws one seed's workload.
     pub fn generate(
         &self,

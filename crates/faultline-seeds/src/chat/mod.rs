@@ -18,24 +18,18 @@ pub mod situations;
 mod workload;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use api::{BuiltinChat, ChatLogic};
-use faultline::backend::{filter, AuthApi, Backend, DbError, Request};
+use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
 use faultline::check::{chat, chat_moment, FinalState, Verdict};
-use faultline::endpoint::{AnyAuth, AnyBackend};
 use faultline::error::Result;
-use faultline::history::History;
-use faultline::plan::{ClientScript, Workload};
-use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario};
-use faultline::store::{Store, TableDef};
-use faultline::system::{
-    bad_action, client_fn, failing_client, ClientCtx, ClientFuture, ScenarioLogic, Variant,
-};
+use faultline::plan::ClientScript;
+use faultline::scenario::{read_workload, Scenario};
+use faultline::store::TableDef;
+use faultline::system::{bad_action, client_fn, ClientCtx, Invariant, SystemSpec, Variant};
 pub use workload::ChatWorkload;
 
 /// The conversations table.
@@ -79,20 +73,68 @@ impl Local {
     }
 }
 
-/// The chat system with its built-in variants. Users' own code runs as further named
-/// variants made with [`variant`].
-#[derive(Debug, Clone)]
-pub struct Chat {
-    workload: ChatWorkload,
+/// The chat system for `scenario`: its table, server function, workload, built-in
+/// variants and the mutant suite's, invariants and situations. Users' own code runs as
+/// further named variants made with [`variant`].
+pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
+    let workload: ChatWorkload = read_workload(scenario)?;
+    let builtins = BuiltinChat::NAMES
+        .iter()
+        .filter_map(|n| BuiltinChat::named(n).map(|b| variant(n, b).schema(n)));
+    // The mutants are the reference with one bug each: they run on its schema.
+    let mutants = mutants::MUTANTS.map(|(m, e)| variant(e.name, m).schema("reference"));
+    let spec = SystemSpec::new("chat_persistence")
+        .table(
+            TableDef::new(TABLE)
+                .unique(&["user_id", "id"])
+                .versioned("version"),
+        )
+        .function("save_conversation", server::save_conversation)
+        .setup_table(TABLE)
+        // Every committed image of the conversation, so sends are judged when shown.
+        .audit(TABLE)
+        .workload(move |rng, safety_ms, knobs| Ok(workload.generate(rng, safety_ms, knobs)))
+        .variants_from(builtins)
+        .variants_from(mutants)
+        .invariants_from(invariants())
+        .situations_from(situations::all());
+    Ok(crate::sql::onto(spec, "chat_persistence"))
 }
 
-impl Chat {
-    /// Reads the scenario's `[workload]`.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: ChatWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
-    }
+/// The conversation's messages at the end, and every image of it ever committed.
+fn conversation(state: &FinalState) -> (Vec<Value>, &[Row]) {
+    let messages = state
+        .rows(TABLE)
+        .iter()
+        .find(|r| r.get("id") == Some(&json!(CONVERSATION)))
+        .and_then(|r| r.get("messages"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let images = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
+    (messages, images)
+}
+
+fn invariants() -> [Invariant; 3] {
+    [
+        Invariant::new(chat::NO_LOST_MESSAGES, |h, s| {
+            let (messages, images) = conversation(s);
+            first_violation([
+                chat::no_lost_messages(h, &messages),
+                chat_moment::sent_was_saved(h, images),
+            ])
+        })
+        .reads(TABLE),
+        Invariant::new(chat::NO_DUPLICATE_MESSAGES, |_, s| {
+            let (messages, images) = conversation(s);
+            first_violation([
+                chat::no_duplicate_messages(&messages),
+                chat_moment::never_duplicated(images),
+            ])
+        })
+        .reads(TABLE),
+        Invariant::new(chat::SURVIVES_REAUTH, |h, _| chat::survives_reauth(h)),
+    ]
 }
 
 /// Runs `logic` as the variant `name` (every variant shares one schema).
@@ -105,115 +147,6 @@ pub fn variant<L: ChatLogic + Send + Sync>(name: &str, logic: L) -> Variant {
         }),
     )
     .for_logic("chat_persistence")
-}
-
-impl ScenarioLogic for Chat {
-    fn name(&self) -> &str {
-        "chat_persistence"
-    }
-
-    fn variants(&self) -> Vec<String> {
-        let mut all = faultline::system::names(&BuiltinChat::NAMES);
-        all.extend(
-            crate::mutants::names_of("chat_persistence")
-                .iter()
-                .map(|n| n.to_string()),
-        );
-        all
-    }
-
-    fn invariants(&self) -> Vec<String> {
-        faultline::system::names(&[
-            chat::NO_LOST_MESSAGES,
-            chat::NO_DUPLICATE_MESSAGES,
-            chat::SURVIVES_REAUTH,
-        ])
-    }
-
-    fn workload(
-        &self,
-        rng: SimRng,
-        safety_ms: u64,
-        knobs: &mut BTreeMap<String, Value>,
-    ) -> Result<Workload> {
-        Ok(self.workload.generate(rng, safety_ms, knobs))
-    }
-
-    fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        store.create_table(
-            TableDef::new(TABLE)
-                .unique(&["user_id", "id"])
-                .versioned("version"),
-        );
-        store.register("save_conversation", server::save_conversation);
-        store.insert_setup(TABLE, setup)
-    }
-
-    fn setup_table(&self) -> Option<String> {
-        Some(TABLE.to_string())
-    }
-
-    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
-        crate::sql::for_schema("chat_persistence", schema)
-    }
-
-    fn client(
-        &self,
-        variant: &str,
-        ctx: ClientCtx<AnyBackend, AnyAuth>,
-        script: ClientScript,
-    ) -> ClientFuture {
-        match BuiltinChat::named(variant) {
-            Some(builtin) => {
-                Box::pin(
-                    async move { run_client(&builtin, &ctx, script).await.map_err(Into::into) },
-                )
-            }
-            None => match mutants::Mutant::named(variant) {
-                Some(m) => {
-                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
-                }
-                None => failing_client(format!("chat_persistence has no variant `{variant}`")),
-            },
-        }
-    }
-
-    fn audited_tables(&self) -> Vec<String> {
-        // Every committed image of the conversation, so sends are judged when shown.
-        vec![TABLE.to_string()]
-    }
-
-    fn situations(&self) -> Vec<faultline::system::Situation> {
-        situations::all()
-    }
-
-    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
-        let messages = state
-            .rows(TABLE)
-            .iter()
-            .find(|r| r.get("id") == Some(&json!(CONVERSATION)))
-            .and_then(|r| r.get("messages"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let images = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
-        match invariant {
-            chat::NO_LOST_MESSAGES => first_violation([
-                chat::no_lost_messages(history, &messages),
-                chat_moment::sent_was_saved(history, images),
-            ]),
-            chat::NO_DUPLICATE_MESSAGES => first_violation([
-                chat::no_duplicate_messages(&messages),
-                chat_moment::never_duplicated(images),
-            ]),
-            chat::SURVIVES_REAUTH => chat::survives_reauth(history),
-            other => Verdict::violated(
-                other,
-                format!("chat_persistence cannot check `{other}`"),
-                vec![],
-            ),
-        }
-    }
 }
 
 /// The first violated verdict, else the first (which holds).

@@ -9,7 +9,7 @@ use super::{Action, CONVERSATION};
 use faultline::error::Result;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{Scenario, Span};
+use faultline::scenario::{Scenario, Span, WorkloadKnobs};
 
 /// `[workload]` knobs of a chat scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,9 +39,9 @@ impl Default for ChatWorkload {
     }
 }
 
-impl ChatWorkload {
+impl WorkloadKnobs for ChatWorkload {
     /// Rejects empty or inverted settings, pointing at the key.
-    pub fn validate(&self, scenario: &Scenario) -> Result<()> {
+    fn validate(&self, scenario: &Scenario) -> Result<()> {
         let checks = [
             (
                 "devices",
@@ -58,7 +58,9 @@ impl ChatWorkload {
         scenario.check_workload(&checks)?;
         Ok(())
     }
+}
 
+impl ChatWorkload {
     /// Draws one seed's workload.
     pub fn generate(
         &self,

@@ -33,17 +33,13 @@ use serde_json::{json, Value};
 
 pub use browser::Browser;
 use faultline::backend::{row, AuthApi, Backend, Row};
-use faultline::check::{loops, FinalState, Verdict};
-use faultline::endpoint::{AnyAuth, AnyBackend};
+use faultline::check::loops;
 use faultline::error::Result;
-use faultline::history::History;
-use faultline::plan::{ClientScript, Workload};
-use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario};
-use faultline::store::{Store, TableDef};
+use faultline::plan::ClientScript;
+use faultline::scenario::{read_workload, Scenario};
+use faultline::store::TableDef;
 use faultline::system::{
-    bad_action, client_fn, failing_client, ClientCtx, ClientFuture, ScenarioLogic,
-    Variant as UserVariant,
+    bad_action, client_fn, ClientCtx, Invariant, SystemSpec, Variant as UserVariant,
 };
 pub use tab::{check_then_insert, kept_locally, Tab};
 pub use workload::LoopWorkload;
@@ -114,112 +110,55 @@ impl LoopSave {
     }
 }
 
-/// The loop-export logic and its workload.
-#[derive(Debug, Clone)]
-pub struct LoopExport {
-    workload: LoopWorkload,
+/// The loop-export system for `scenario`: its table (the reference's schema adds the
+/// unique loop key an upsert names), workload, built-in variants and the mutant suite's,
+/// invariants and situations. Users' own code runs as further named variants made with
+/// [`variant`].
+pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
+    let workload: LoopWorkload = read_workload(scenario)?;
+    let builtins = VARIANTS
+        .iter()
+        .filter_map(|n| Builtin::named(n).map(|b| variant(n, n, b)));
+    let mutants = mutants::MUTANTS.map(|(m, e)| match m {
+        // Its bug is in the key its upsert names, and so in the constraint it migrates.
+        mutants::Mutant::KeyWithoutVideo => variant(e.name, KEY_WITHOUT_VIDEO_SCHEMA, m),
+        _ => variant(e.name, "reference", m),
+    });
+    let spec = SystemSpec::new("loop_export")
+        .table(TableDef::new(TABLE))
+        .schema_table("reference", TableDef::new(TABLE).unique(&LOOP_KEY))
+        .schema_table(
+            KEY_WITHOUT_VIDEO_SCHEMA,
+            TableDef::new(TABLE).unique(&reference::KEY_WITHOUT_VIDEO),
+        )
+        .setup_table(TABLE)
+        .workload(move |rng, safety_ms, knobs| Ok(workload.generate(rng, safety_ms, knobs)))
+        .variants_from(builtins)
+        .variants_from(mutants)
+        .invariants_from(invariants())
+        .situations_from(situations::all());
+    Ok(crate::sql::onto(spec, "loop_export"))
 }
 
-impl LoopExport {
-    /// Reads the scenario's `[workload]`.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: LoopWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
-    }
-}
+/// The schema of the mutant whose unique key leaves out the video.
+const KEY_WITHOUT_VIDEO_SCHEMA: &str = "key_without_video";
 
-impl ScenarioLogic for LoopExport {
-    fn name(&self) -> &str {
-        "loop_export"
-    }
-
-    fn variants(&self) -> Vec<String> {
-        let mut all = faultline::system::names(&VARIANTS);
-        all.extend(
-            crate::mutants::names_of("loop_export")
-                .iter()
-                .map(|n| n.to_string()),
-        );
-        all
-    }
-
-    fn invariants(&self) -> Vec<String> {
-        faultline::system::names(&[
-            loops::NO_DUPLICATE_ROWS,
-            loops::ACKED_DURABLE,
-            loops::NO_SILENT_FAILURE,
-            loops::QUEUED_EVENTUALLY_SYNCED,
-        ])
-    }
-
-    fn workload(
-        &self,
-        rng: SimRng,
-        safety_ms: u64,
-        knobs: &mut BTreeMap<String, Value>,
-    ) -> Result<Workload> {
-        Ok(self.workload.generate(rng, safety_ms, knobs))
-    }
-
-    fn install(&self, variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        // The document's table has no constraint on the loop; the reference adds one so
-        // an upsert can name it.
-        let table = TableDef::new(TABLE);
-        let table = match (variant, mutants::Mutant::named(variant)) {
-            (_, Some(mutants::Mutant::KeyWithoutVideo)) => {
-                table.unique(&reference::KEY_WITHOUT_VIDEO)
-            }
-            ("reference", _) | (_, Some(_)) => table.unique(&LOOP_KEY),
-            _ => table,
-        };
-        store.create_table(table);
-        store.insert_setup(TABLE, setup)
-    }
-
-    fn setup_table(&self) -> Option<String> {
-        Some(TABLE.to_string())
-    }
-
-    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
-        crate::sql::for_schema("loop_export", schema)
-    }
-
-    fn client(
-        &self,
-        variant: &str,
-        ctx: ClientCtx<AnyBackend, AnyAuth>,
-        script: ClientScript,
-    ) -> ClientFuture {
-        match Builtin::named(variant) {
-            Some(v) => {
-                Box::pin(async move { run_client(&v, &ctx, script).await.map_err(Into::into) })
-            }
-            None => match mutants::Mutant::named(variant) {
-                Some(m) => {
-                    Box::pin(async move { run_client(&m, &ctx, script).await.map_err(Into::into) })
-                }
-                None => failing_client(format!("loop_export has no variant `{variant}`")),
-            },
-        }
-    }
-
-    fn situations(&self) -> Vec<faultline::system::Situation> {
-        situations::all()
-    }
-
-    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
-        let rows = state.rows(TABLE);
-        match invariant {
-            loops::NO_DUPLICATE_ROWS => loops::no_duplicate_rows(history, rows),
-            loops::ACKED_DURABLE => loops::acked_durable(history, rows),
-            loops::NO_SILENT_FAILURE => loops::no_silent_failure(history),
-            loops::QUEUED_EVENTUALLY_SYNCED => loops::queued_eventually_synced(history, rows),
-            other => {
-                Verdict::violated(other, format!("loop_export cannot check `{other}`"), vec![])
-            }
-        }
-    }
+fn invariants() -> [Invariant; 4] {
+    [
+        Invariant::new(loops::NO_DUPLICATE_ROWS, |h, s| {
+            loops::no_duplicate_rows(h, s.rows(TABLE))
+        })
+        .reads(TABLE),
+        Invariant::new(loops::ACKED_DURABLE, |h, s| {
+            loops::acked_durable(h, s.rows(TABLE))
+        })
+        .reads(TABLE),
+        Invariant::new(loops::NO_SILENT_FAILURE, |h, _| loops::no_silent_failure(h)),
+        Invariant::new(loops::QUEUED_EVENTUALLY_SYNCED, |h, s| {
+            loops::queued_eventually_synced(h, s.rows(TABLE))
+        })
+        .reads(TABLE),
+    ]
 }
 
 /// The extension's code, as a user writes it: one save from one tab, and an optional

@@ -10,7 +10,7 @@ use super::Action;
 use faultline::error::Result;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{Scenario, Span};
+use faultline::scenario::{Scenario, Span, WorkloadKnobs};
 
 /// `[workload]` knobs of a loop-export scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,9 +47,9 @@ impl Default for LoopWorkload {
     }
 }
 
-impl LoopWorkload {
+impl WorkloadKnobs for LoopWorkload {
     /// Rejects empty or inverted settings, pointing at the key.
-    pub fn validate(&self, scenario: &Scenario) -> Result<()> {
+    fn validate(&self, scenario: &Scenario) -> Result<()> {
         let share = |s: &Span<f64>| s.is_ordered() && s.bounds().0 >= 0.0 && s.bounds().1 <= 1.0;
         let checks = [
             (
@@ -69,7 +69,9 @@ impl LoopWorkload {
         scenario.check_workload(&checks)?;
         Ok(())
     }
+}
 
+impl LoopWorkload {
     /// Draws one seed's workload.
     pub fn generate(
         &self,

@@ -23,24 +23,16 @@ pub mod server;
 pub mod situations;
 mod workload;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use device::{run_client, DeviceLogic, Engine};
 pub use documented::Strategy;
-use faultline::check::{offline, FinalState, Verdict};
-use faultline::endpoint::{AnyAuth, AnyBackend};
+use faultline::check::offline;
 use faultline::error::Result;
-use faultline::history::History;
-use faultline::plan::{ClientScript, Workload};
-use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario};
-use faultline::store::{Store, TableDef};
-use faultline::system::{
-    client_fn, ClientCtx, ClientFuture, ScenarioLogic, Variant as UserVariant,
-};
+use faultline::scenario::{read_workload, Scenario};
+use faultline::store::TableDef;
+use faultline::system::{client_fn, Invariant, SystemSpec, Variant as UserVariant};
 pub use local::Local;
 pub use workload::OfflineWorkload;
 
@@ -120,43 +112,74 @@ pub struct Timing {
     pub records: u64,
 }
 
-/// The offline-sync logic.
-#[derive(Debug, Clone)]
-pub struct OfflineSync {
-    workload: OfflineWorkload,
-    timing: Timing,
+/// The workload and the devices' timing `scenario` sets.
+fn read(scenario: &Scenario) -> Result<(OfflineWorkload, Timing)> {
+    let workload: OfflineWorkload = read_workload(scenario)?;
+    let phases = &scenario.file.phases;
+    if workload.settle_ms >= phases.liveness_ms {
+        return Err(scenario.error_at(
+            &["workload", "settle_ms"],
+            format!(
+                "`workload.settle_ms` ({}) must be shorter than `phases.liveness_ms` ({})",
+                workload.settle_ms, phases.liveness_ms
+            ),
+        ));
+    }
+    let timing = Timing {
+        sync_interval_ms: workload.sync_interval_ms,
+        retry_delay_ms: workload.retry_delay_ms,
+        close_at_ms: phases.safety_ms + workload.settle_ms,
+        records: workload.records,
+    };
+    Ok((workload, timing))
 }
 
-impl OfflineSync {
-    /// Reads the scenario's `[workload]`.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: OfflineWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        let phases = &scenario.file.phases;
-        if workload.settle_ms >= phases.liveness_ms {
-            return Err(scenario.error_at(
-                &["workload", "settle_ms"],
-                format!(
-                    "`workload.settle_ms` ({}) must be shorter than `phases.liveness_ms` ({})",
-                    workload.settle_ms, phases.liveness_ms
-                ),
-            ));
-        }
-        let timing = Timing {
-            sync_interval_ms: workload.sync_interval_ms,
-            retry_delay_ms: workload.retry_delay_ms,
-            close_at_ms: phases.safety_ms + workload.settle_ms,
-            records: workload.records,
-        };
-        Ok(Self { workload, timing })
+/// The offline-sync system for `scenario`: the server's tables and functions, the
+/// devices' workload and timing, the built-in variants and the mutant suite's,
+/// invariants and situations. Users' own code runs as further named variants made with
+/// [`variant`].
+pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
+    let (workload, timing) = read(scenario)?;
+    let runs = initial_runs(timing.records);
+    let mut spec = SystemSpec::new("offline_sync")
+        .table(TableDef::new(RUNS).versioned("version"))
+        .table(TableDef::new(USAGE))
+        .table(TableDef::new(APPLIED).key("op_id"))
+        .function("apply_op", server::apply_op)
+        .function("log_usage", server::log_usage)
+        .setup_table(RUNS)
+        .audit(RUNS)
+        .audit(USAGE)
+        .workload(move |rng, safety_ms, knobs| {
+            Ok(workload.generate(rng, safety_ms, runs.clone(), knobs))
+        })
+        .invariants_from(invariants())
+        .situations_from(situations::all());
+    let builtins = VARIANTS
+        .iter()
+        .filter_map(|n| Variant::named(n).map(|v| variant(n, v)));
+    let mutants = mutants::MUTANTS.map(|(m, e)| variant(e.name, m));
+    for v in builtins.chain(mutants) {
+        spec = spec.variant_for(v, scenario)?;
     }
+    Ok(crate::sql::onto(spec, "offline_sync"))
+}
+
+fn invariants() -> [Invariant; 4] {
+    [
+        Invariant::new(offline::CONVERGENCE, |_, s| offline::convergence(s)),
+        Invariant::new(offline::NO_LOST_ACKED_EDIT, offline::no_lost_acked_edit),
+        Invariant::new(offline::QUEUE_DURABLE, offline::queue_durable),
+        Invariant::new(offline::APPLIED_ONCE, offline::applied_once),
+    ]
+    .map(|i| i.reads(RUNS))
 }
 
 /// Runs `logic` on every device as the variant `name`, with the timing the scenario's
 /// `[workload]` and phases set (all variants share one schema).
 pub fn variant<L: DeviceLogic + Send + Sync>(name: &str, logic: L) -> UserVariant {
     UserVariant::per_scenario(name, move |scenario| {
-        let timing = OfflineSync::from_scenario(scenario)?.timing;
+        let (_, timing) = read(scenario)?;
         let logic = logic.clone();
         Ok(client_fn(move |ctx, script| {
             let logic = logic.clone();
@@ -188,107 +211,4 @@ pub fn usage_row(user: &str, op: u32, credits: u64) -> Value {
         "credits_consumed": credits,
         "metadata": {"op": op},
     })
-}
-
-impl ScenarioLogic for OfflineSync {
-    fn name(&self) -> &str {
-        "offline_sync"
-    }
-
-    fn variants(&self) -> Vec<String> {
-        let mut all = faultline::system::names(&VARIANTS);
-        all.extend(
-            crate::mutants::names_of("offline_sync")
-                .iter()
-                .map(|n| n.to_string()),
-        );
-        all
-    }
-
-    fn invariants(&self) -> Vec<String> {
-        faultline::system::names(&[
-            offline::CONVERGENCE,
-            offline::NO_LOST_ACKED_EDIT,
-            offline::QUEUE_DURABLE,
-            offline::APPLIED_ONCE,
-        ])
-    }
-
-    fn workload(
-        &self,
-        rng: SimRng,
-        safety_ms: u64,
-        knobs: &mut BTreeMap<String, Value>,
-    ) -> Result<Workload> {
-        Ok(self
-            .workload
-            .generate(rng, safety_ms, initial_runs(self.timing.records), knobs))
-    }
-
-    fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        store.create_table(TableDef::new(RUNS).versioned("version"));
-        store.create_table(TableDef::new(USAGE));
-        store.create_table(TableDef::new(APPLIED).key("op_id"));
-        store.register("apply_op", server::apply_op);
-        store.register("log_usage", server::log_usage);
-        store.insert_setup(RUNS, setup)
-    }
-
-    fn setup_table(&self) -> Option<String> {
-        Some(RUNS.to_string())
-    }
-
-    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
-        crate::sql::for_schema("offline_sync", schema)
-    }
-
-    fn audited_tables(&self) -> Vec<String> {
-        faultline::system::names(&[RUNS, USAGE])
-    }
-
-    fn client(
-        &self,
-        variant: &str,
-        ctx: ClientCtx<AnyBackend, AnyAuth>,
-        script: ClientScript,
-    ) -> ClientFuture {
-        let timing = self.timing;
-        match Variant::named(variant) {
-            Some(v) => Box::pin(async move {
-                run_client(&v, timing, &ctx, script)
-                    .await
-                    .map_err(Into::into)
-            }),
-            None if mutants::Mutant::named(variant).is_some() => {
-                let m = mutants::Mutant::named(variant).expect("named");
-                Box::pin(async move {
-                    run_client(&m, timing, &ctx, script)
-                        .await
-                        .map_err(Into::into)
-                })
-            }
-            None => {
-                let msg = format!("offline_sync has no variant `{variant}`");
-                Box::pin(async move { Err(msg.into()) })
-            }
-        }
-    }
-
-    fn situations(&self) -> Vec<faultline::system::Situation> {
-        situations::all()
-    }
-
-    fn check(&self, invariant: &str, history: &History, state: &FinalState) -> Verdict {
-        match invariant {
-            offline::CONVERGENCE => offline::convergence(state),
-            offline::NO_LOST_ACKED_EDIT => offline::no_lost_acked_edit(history, state),
-            offline::QUEUE_DURABLE => offline::queue_durable(history, state),
-            offline::APPLIED_ONCE => offline::applied_once(history, state),
-            other => Verdict::violated(
-                other,
-                format!("offline_sync cannot check `{other}`"),
-                vec![],
-            ),
-        }
-    }
 }

@@ -10,7 +10,7 @@ use super::{Action, FIELDS};
 use faultline::error::Result;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{Scenario, Span};
+use faultline::scenario::{Scenario, Span, WorkloadKnobs};
 
 /// `[workload]` knobs of an offline-sync scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,9 +49,9 @@ impl Default for OfflineWorkload {
     }
 }
 
-impl OfflineWorkload {
+impl WorkloadKnobs for OfflineWorkload {
     /// Rejects empty or inverted settings, pointing at the key.
-    pub fn validate(&self, scenario: &Scenario) -> Result<()> {
+    fn validate(&self, scenario: &Scenario) -> Result<()> {
         let checks = [
             (
                 "devices",
@@ -70,7 +70,9 @@ impl OfflineWorkload {
         ];
         scenario.check_workload(&checks)
     }
+}
 
+impl OfflineWorkload {
     /// Draws one seed's workload; `runs` are the rows the server starts with.
     pub fn generate(
         &self,

@@ -18,22 +18,17 @@ pub mod server;
 pub mod situations;
 mod workload;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use faultline::backend::{filter, AuthApi, Backend, DbError, ReadFrom, Request};
-use faultline::check::{progress, FinalState, Verdict};
-use faultline::endpoint::{AnyAuth, AnyBackend};
+use faultline::check::progress;
 use faultline::error::Result;
-use faultline::history::History;
-use faultline::plan::{ClientScript, Workload};
-use faultline::rng::SimRng;
-use faultline::scenario::{parse_workload, Scenario};
-use faultline::store::{Store, TableDef};
+use faultline::plan::ClientScript;
+use faultline::scenario::{read_workload, Scenario};
+use faultline::store::TableDef;
 use faultline::system::{
-    bad_action, client_fn, ClientCtx, ClientFuture, ScenarioLogic, Variant as UserVariant,
+    bad_action, client_fn, ClientCtx, Invariant, SystemSpec, Variant as UserVariant,
 };
 pub use workload::ProgressWorkload;
 
@@ -124,111 +119,39 @@ impl Tab {
     }
 }
 
-/// The story-progress logic.
-#[derive(Debug, Clone)]
-pub struct StoryProgress {
-    workload: ProgressWorkload,
-}
-
-impl StoryProgress {
-    /// Reads and validates the scenario's `[workload]`.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let workload: ProgressWorkload = parse_workload(scenario)?;
-        workload.validate(scenario)?;
-        Ok(Self { workload })
-    }
-}
-
-impl ScenarioLogic for StoryProgress {
-    fn name(&self) -> &str {
-        "story_progress"
-    }
-
-    fn variants(&self) -> Vec<String> {
-        let mut all = faultline::system::names(&Variant::NAMES);
-        all.extend(
-            crate::mutants::names_of("story_progress")
-                .iter()
-                .map(|n| n.to_string()),
-        );
-        all
-    }
-
-    fn invariants(&self) -> Vec<String> {
-        faultline::system::names(&[
-            progress::MONOTONIC_PROGRESS,
-            progress::READ_YOUR_WRITES,
-            progress::EVENTUALLY_COMPLETE,
-        ])
-    }
-
-    fn workload(
-        &self,
-        rng: SimRng,
-        safety_ms: u64,
-        knobs: &mut BTreeMap<String, Value>,
-    ) -> Result<Workload> {
-        Ok(self.workload.generate(rng, safety_ms, knobs))
-    }
-
-    fn install(&self, _variant: &str, store: &mut Store, setup: &Value) -> Result<()> {
-        store.create_table(TableDef::new(TABLE));
-        store.register(
+/// The story-progress system for `scenario`: its table and monotonic server function,
+/// workload, built-in variants and the mutant suite's, invariants and situations. Users'
+/// own code runs as further named variants made with [`variant`].
+pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
+    let workload: ProgressWorkload = read_workload(scenario)?;
+    let builtins = Variant::NAMES
+        .iter()
+        .filter_map(|n| Variant::named(n).map(|v| variant(n, v).schema(n)));
+    // The mutants are the reference with one bug each: they run on its schema.
+    let mutants = mutants::MUTANTS.map(|(m, e)| variant(e.name, m).schema("reference"));
+    let spec = SystemSpec::new("story_progress")
+        .table(TableDef::new(TABLE))
+        .function(
             "update_story_progress_monotonic",
             server::update_story_progress_monotonic,
-        );
-        store.insert_setup(TABLE, setup)
-    }
-
-    fn setup_table(&self) -> Option<String> {
-        Some(TABLE.to_string())
-    }
-
-    fn sql_files(&self, schema: &str) -> Option<Vec<faultline::system::SqlFile>> {
-        crate::sql::for_schema("story_progress", schema)
-    }
-
-    fn client(
-        &self,
-        variant: &str,
-        ctx: ClientCtx<AnyBackend, AnyAuth>,
-        script: ClientScript,
-    ) -> ClientFuture {
-        match Variant::named(variant) {
-            Some(v) => {
-                Box::pin(async move { run_client(&v, &ctx, script).await.map_err(Into::into) })
-            }
-            None if mutants::Mutant::named(variant).is_some() => {
-                let m = mutants::Mutant::named(variant);
-                Box::pin(async move {
-                    run_client(&m.expect("named"), &ctx, script)
-                        .await
-                        .map_err(Into::into)
-                })
-            }
-            None => {
-                let msg = format!("story_progress has no variant `{variant}`");
-                Box::pin(async move { Err(msg.into()) })
-            }
-        }
-    }
-
-    fn situations(&self) -> Vec<faultline::system::Situation> {
-        situations::all()
-    }
-
-    fn check(&self, invariant: &str, history: &History, _state: &FinalState) -> Verdict {
-        match invariant {
-            progress::MONOTONIC_PROGRESS => progress::monotonic_progress(history),
-            progress::READ_YOUR_WRITES => progress::read_your_writes(history),
-            progress::EVENTUALLY_COMPLETE => progress::eventually_complete(history, DONE),
-            other => Verdict::violated(
-                other,
-                format!("story_progress cannot check `{other}`"),
-                vec![],
-            ),
-        }
-    }
+        )
+        .setup_table(TABLE)
+        .workload(move |rng, safety_ms, knobs| Ok(workload.generate(rng, safety_ms, knobs)))
+        .variants_from(builtins)
+        .variants_from(mutants)
+        .invariants_from([
+            Invariant::new(progress::MONOTONIC_PROGRESS, |h, _| {
+                progress::monotonic_progress(h)
+            }),
+            Invariant::new(progress::READ_YOUR_WRITES, |h, _| {
+                progress::read_your_writes(h)
+            }),
+            Invariant::new(progress::EVENTUALLY_COMPLETE, |h, _| {
+                progress::eventually_complete(h, DONE)
+            }),
+        ])
+        .situations_from(situations::all());
+    Ok(crate::sql::onto(spec, "story_progress"))
 }
 
 /// The code of the generator and the tabs, as a user writes it. The run loop (waiting for

@@ -10,7 +10,7 @@ use super::{Action, COLUMN, DONE, STORY};
 use faultline::error::Result;
 use faultline::plan::{ClientScript, PlannedOp, Workload};
 use faultline::rng::SimRng;
-use faultline::scenario::{Scenario, Span};
+use faultline::scenario::{Scenario, Span, WorkloadKnobs};
 
 /// `[workload]` knobs of a story-progress scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,9 +43,9 @@ impl Default for ProgressWorkload {
     }
 }
 
-impl ProgressWorkload {
+impl WorkloadKnobs for ProgressWorkload {
     /// Rejects empty or inverted settings, pointing at the key.
-    pub fn validate(&self, scenario: &Scenario) -> Result<()> {
+    fn validate(&self, scenario: &Scenario) -> Result<()> {
         let checks = [
             ("tabs", self.tabs.is_ordered() && self.tabs.bounds().0 >= 1),
             ("step", self.step.is_ordered() && self.step.bounds().0 >= 1),
@@ -60,7 +60,9 @@ impl ProgressWorkload {
         scenario.check_workload(&checks)?;
         Ok(())
     }
+}
 
+impl ProgressWorkload {
     /// Draws one seed's workload.
     pub fn generate(
         &self,
