@@ -32,7 +32,7 @@ use faultline::check::offline;
 use faultline::error::Result;
 use faultline::scenario::{read_workload, Scenario};
 use faultline::store::TableDef;
-use faultline::system::{client_fn, Invariant, SystemSpec, Variant as UserVariant};
+use faultline::system::{client_fn, ClientFn, Invariant, SystemSpec, Variant as UserVariant};
 pub use local::Local;
 pub use workload::OfflineWorkload;
 
@@ -141,7 +141,7 @@ fn read(scenario: &Scenario) -> Result<(OfflineWorkload, Timing)> {
 pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
     let (workload, timing) = read(scenario)?;
     let runs = initial_runs(timing.records);
-    let mut spec = SystemSpec::new("offline_sync")
+    let spec = SystemSpec::new("offline_sync")
         .table(TableDef::new(RUNS).versioned("version"))
         .table(TableDef::new(USAGE))
         .table(TableDef::new(APPLIED).key("op_id"))
@@ -155,14 +155,15 @@ pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
         })
         .invariants_from(invariants())
         .situations_from(situations::all());
+    let fixed = |name: &str, client| UserVariant::new(name, client).for_logic("offline_sync");
     let builtins = VARIANTS
         .iter()
-        .filter_map(|n| Variant::named(n).map(|v| variant(n, v)));
-    let mutants = mutants::MUTANTS.map(|(m, e)| variant(e.name, m));
-    for v in builtins.chain(mutants) {
-        spec = spec.variant_for(v, scenario)?;
-    }
-    Ok(crate::sql::onto(spec, "offline_sync"))
+        .filter_map(|n| Variant::named(n).map(|v| fixed(n, client_with(v, timing))));
+    let mutants = mutants::MUTANTS.map(|(m, e)| fixed(e.name, client_with(m, timing)));
+    Ok(crate::sql::onto(
+        spec.variants_from(builtins).variants_from(mutants),
+        "offline_sync",
+    ))
 }
 
 fn invariants() -> [Invariant; 4] {
@@ -180,13 +181,18 @@ fn invariants() -> [Invariant; 4] {
 pub fn variant<L: DeviceLogic + Send + Sync>(name: &str, logic: L) -> UserVariant {
     UserVariant::per_scenario(name, move |scenario| {
         let (_, timing) = read(scenario)?;
-        let logic = logic.clone();
-        Ok(client_fn(move |ctx, script| {
-            let logic = logic.clone();
-            async move { run_client(&logic, timing, &ctx, script).await }
-        }))
+        Ok(client_with(logic.clone(), timing))
     })
     .for_logic("offline_sync")
+}
+
+/// The client software of [`variant`] for timing already read (the built-in variants'
+/// path, which must not parse the scenario again for each of them).
+fn client_with<L: DeviceLogic + Send + Sync>(logic: L, timing: Timing) -> ClientFn {
+    client_fn(move |ctx, script| {
+        let logic = logic.clone();
+        async move { run_client(&logic, timing, &ctx, script).await }
+    })
 }
 
 /// The runs every device and the server start with.
