@@ -24,7 +24,7 @@ impl Scenario {
         let f = &self.file;
         let x = &f.faults;
         use Kind::{Count, Duration};
-        let spans: [(&str, &str, Span<u64>, Kind); 28] = [
+        let spans: [(&str, &str, Span<u64>, Kind); 30] = [
             ("network", "latency_ms", f.network.latency_ms, Duration),
             ("network", "timeout_ms", f.network.timeout_ms, Duration),
             ("auth", "access_ttl_ms", f.auth.access_ttl_ms, Duration),
@@ -56,6 +56,13 @@ impl Scenario {
                 Duration,
             ),
             ("faults", "replica_spike_ms", x.replica_spike_ms, Duration),
+            (
+                "faults",
+                "replica_link_faults",
+                x.replica_link_faults,
+                Count,
+            ),
+            ("faults", "replica_link_ms", x.replica_link_ms, Duration),
             ("faults", "offline", x.offline, Count),
             ("faults", "offline_ms", x.offline_ms, Duration),
             ("faults", "crashes", x.crashes, Count),

@@ -197,6 +197,12 @@ pub struct FaultProfile {
     pub replica_spike_lag_ms: Span<u64>,
     /// How long each lag spike lasts.
     pub replica_spike_ms: Span<u64>,
+    /// Faults per run on a client's own link to a replica, each one of: requests lost,
+    /// answers lost, messages held, the link slowed (by `spike_latency_ms`). Drawn only
+    /// when the world has replicas, so reads served by replicas time out and fall back too.
+    pub replica_link_faults: Span<u64>,
+    /// How long each fault on a client's link to a replica lasts.
+    pub replica_link_ms: Span<u64>,
     /// Periods per run in which a device is offline and knows it.
     pub offline: Span<u64>,
     /// How long each offline period lasts.
@@ -234,6 +240,8 @@ impl Default for FaultProfile {
             replica_lag_spikes: Span::Fixed(0),
             replica_spike_lag_ms: Span::Range([1000, 5000]),
             replica_spike_ms: Span::Range([500, 4000]),
+            replica_link_faults: Span::Fixed(0),
+            replica_link_ms: Span::Range([200, 2000]),
             offline: Span::Fixed(0),
             offline_ms: Span::Range([1000, 6000]),
             crashes: Span::Fixed(0),

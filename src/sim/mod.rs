@@ -6,6 +6,7 @@ pub mod cutoffs;
 mod device_faults;
 pub mod nemesis;
 pub mod net;
+pub mod replica_links;
 pub mod replication;
 pub mod servers;
 mod world;

@@ -158,6 +158,15 @@ pub fn generate(
         &mut events,
     );
     super::cutoffs::generate(profile, &mut rng, clients, safety_ms, knobs, &mut events);
+    super::replica_links::generate(
+        profile,
+        &mut rng,
+        clients,
+        targets.replicas,
+        safety_ms,
+        knobs,
+        &mut events,
+    );
     // A stable sort keeps the draw order for events at the same millisecond.
     events.sort_by_key(|e| e.at_ms);
     events

@@ -1,6 +1,7 @@
 //! The dangerous moments every story-progress run must reach on some seeds.
 
-use faultline::check::moments::{end_us, fault_windows, span};
+use crate::moments::LINK_FAULTS;
+use faultline::check::moments::{end_us, fault_windows, span, Window};
 use faultline::check::FinalState;
 use faultline::history::{EntryType, History};
 use faultline::system::Situation;
@@ -9,6 +10,9 @@ use faultline::system::Situation;
 pub const STALE_REPLICA_READ: &str = "stale_replica_read";
 /// A page reloaded while a replica was cut off or lagging badly.
 pub const RELOAD_DURING_REPLICA_FAULT: &str = "reload_during_replica_fault";
+/// A read was in flight while its client's own link to a replica lost, held or slowed
+/// messages.
+pub const READ_ON_FAULTED_REPLICA_LINK: &str = "read_on_faulted_replica_link";
 
 /// Reads answered by a replica with less progress than a write the primary had already
 /// acknowledged when the read began: the moment a tab can show progress going back.
@@ -67,7 +71,35 @@ pub fn reload_during_replica_fault(history: &History, _state: &FinalState) -> us
         .count()
 }
 
-/// Both, for [`faultline::system::System::situations`].
+/// Polls and verification reads in flight while a fault struck the link between their
+/// client and a replica (not the primary-replica link): the moment a replica's answer is
+/// lost or late and the read must time out, retry or fall back.
+pub fn read_on_faulted_replica_link(history: &History, _state: &FinalState) -> usize {
+    let replica_side = |w: &Window| {
+        ["a", "b", "from", "to"].iter().any(|k| {
+            w.value[k]
+                .as_str()
+                .is_some_and(|h| h.starts_with("replica-"))
+        })
+    };
+    let faults: Vec<Window> = crate::moments::windows(history, &LINK_FAULTS[..4])
+        .into_iter()
+        .filter(|w| replica_side(w) && !w.involves("store"))
+        .collect();
+    let end = end_us(history);
+    history
+        .operations()
+        .iter()
+        .filter(|op| matches!(op.invoke.f.as_str(), "poll" | "verify"))
+        .filter(|op| {
+            faults
+                .iter()
+                .any(|w| w.involves(&op.invoke.process) && w.during(span(op, end)))
+        })
+        .count()
+}
+
+/// All three, for [`faultline::system::System::situations`].
 pub fn all() -> Vec<Situation> {
     vec![
         Situation::new(
@@ -79,6 +111,11 @@ pub fn all() -> Vec<Situation> {
             RELOAD_DURING_REPLICA_FAULT,
             "a reloaded page polled while a replica was cut off from the primary or lagging",
             reload_during_replica_fault,
+        ),
+        Situation::new(
+            READ_ON_FAULTED_REPLICA_LINK,
+            "a read was in flight while its client's own link to a replica was faulted",
+            read_on_faulted_replica_link,
         ),
     ]
 }
@@ -205,5 +242,41 @@ mod tests {
             json!({}),
         );
         assert_eq!(reload_during_replica_fault(&h, &FinalState::default()), 1);
+    }
+
+    #[test]
+    fn a_read_during_a_fault_on_its_own_replica_link_counts() {
+        let mut h = History::default();
+        let poll = |h: &mut History, p: &str, id: u32, t: u64| {
+            op(h, p, "poll", id, t, json!({}), t + 10, Ok, json!({}));
+        };
+        // Another client's link, and the primary's link to the replica: neither counts.
+        fault(&mut h, 0, "hold", json!({"a": "u", "b": "replica-1"}));
+        fault(
+            &mut h,
+            0,
+            "partition",
+            json!({"a": "store", "b": "replica-2"}),
+        );
+        poll(&mut h, "t", 1, 5);
+        assert_eq!(read_on_faulted_replica_link(&h, &FinalState::default()), 0);
+        fault(
+            &mut h,
+            20,
+            "partition_oneway",
+            json!({"from": "replica-2", "to": "t"}),
+        );
+        poll(&mut h, "t", 2, 25);
+        op(&mut h, "t", "verify", 3, 30, json!({}), 40, Ok, json!({}));
+        assert_eq!(read_on_faulted_replica_link(&h, &FinalState::default()), 2);
+        // Healed before the next read began.
+        fault(
+            &mut h,
+            50,
+            "repair_oneway",
+            json!({"from": "replica-2", "to": "t"}),
+        );
+        poll(&mut h, "t", 4, 60);
+        assert_eq!(read_on_faulted_replica_link(&h, &FinalState::default()), 2);
     }
 }
