@@ -149,6 +149,8 @@ impl CardsLogic for FixedCards {
         ctx.sleep_ms(think_ms).await;
         let mut base = original.clone();
         let mut unknown = false;
+        // What the user is told on giving up: a conflict only if the last try met one.
+        let mut last = DbError::Conflict("gave up after retries".into());
         for _ in 0..5 {
             let args = json!({"id": card, "expected_version": base["version"], "fields": intent});
             match ctx
@@ -160,12 +162,22 @@ impl CardsLogic for FixedCards {
                     return scope
                         .ok(json!({"key": card, "version": v["new_version"], "written": intent}))
                 }
-                Ok(_) => {}
-                Err(e) if e.outcome_unknown() => unknown = true,
+                Ok(_) => last = DbError::Conflict("gave up after retries".into()),
+                Err(e) if e.outcome_unknown() => {
+                    unknown = true;
+                    last = e;
+                }
+                // An earlier try whose answer was lost may have saved the change.
+                Err(e) if unknown => return scope.info(json!({"key": card}), &e),
                 Err(e) => return scope.error(json!({"key": card}), &e),
             }
-            let Ok(Some(fresh)) = load(ctx, card).await else {
-                continue;
+            let fresh = match load(ctx, card).await {
+                Ok(Some(fresh)) => fresh,
+                Ok(None) => continue,
+                Err(e) => {
+                    last = e;
+                    continue;
+                }
             };
             if intent.iter().all(|(f, v)| fresh.get(f) == Some(v)) {
                 return scope
@@ -181,11 +193,10 @@ impl CardsLogic for FixedCards {
             }
             base = fresh;
         }
-        let gave_up = DbError::Conflict("gave up after retries".into());
         if unknown {
-            scope.info(json!({"key": card}), &gave_up)
+            scope.info(json!({"key": card}), &last)
         } else {
-            scope.fail(json!({"key": card}), &gave_up)
+            scope.fail(json!({"key": card}), &last)
         }
     }
 }
