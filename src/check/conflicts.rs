@@ -142,4 +142,42 @@ mod tests {
             "an edit still in flight"
         );
     }
+
+    #[test]
+    fn only_conflicts_shown_to_the_user_are_judged() {
+        let mut saved = Builder::default();
+        edit(&mut saved, "a", 1, "title");
+        done(&mut saved, "a", 1);
+        assert!(check(&saved.history).is_ok(), "a saved edit needs no cause");
+        let mut lost = Builder::default();
+        edit(&mut lost, "a", 1, "title");
+        lost.complete("a", EntryType::Fail, "edit", 1, json!({"key": 1}));
+        lost.history.entries.last_mut().unwrap().error = Some(OpError {
+            category: ErrorCategory::Network,
+            message: "connection failed".into(),
+        });
+        assert!(
+            check(&lost.history).is_ok(),
+            "a network error is not a conflict"
+        );
+    }
+
+    #[test]
+    fn a_cause_must_begin_before_the_conflict_is_shown_and_end_after_the_edit_began() {
+        // b begins in the very instant a is shown its conflict: too late to be its cause.
+        let mut same_start = Builder::default();
+        edit(&mut same_start, "a", 1, "title");
+        refused(&mut same_start, "a", 1);
+        edit(&mut same_start, "b", 2, "title");
+        same_start.same_instant();
+        assert!(!check(&same_start.history).is_ok());
+        // b ends in the very instant a begins: it did not overlap a.
+        let mut same_end = Builder::default();
+        edit(&mut same_end, "b", 2, "title");
+        done(&mut same_end, "b", 2);
+        edit(&mut same_end, "a", 1, "title");
+        same_end.same_instant();
+        refused(&mut same_end, "a", 1);
+        assert!(!check(&same_end.history).is_ok());
+    }
 }
