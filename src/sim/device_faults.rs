@@ -72,7 +72,8 @@ pub fn generate(
     }
 }
 
-fn window(
+/// Appends `start` at a drawn moment of the safety phase and `end` a drawn `len` later.
+pub(super) fn window(
     rng: &mut SimRng,
     len: Span<u64>,
     safety_ms: u64,

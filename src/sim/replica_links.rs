@@ -37,8 +37,6 @@ pub fn generate(
     for _ in 0..n {
         let client = clients[rng.index(clients.len())].clone();
         let replica = replicas[rng.index(replicas.len())].clone();
-        let dur = profile.replica_link_ms.draw(rng);
-        let at = rng.range(0, safety_ms.saturating_sub(dur));
         let (start, end) = match rng.index(4) {
             0 => (
                 Fault::Partition {
@@ -83,13 +81,6 @@ pub fn generate(
                 },
             ),
         };
-        events.push(FaultEvent {
-            at_ms: at,
-            fault: start,
-        });
-        events.push(FaultEvent {
-            at_ms: (at + dur).min(safety_ms),
-            fault: end,
-        });
+        super::device_faults::window(rng, profile.replica_link_ms, safety_ms, start, end, events);
     }
 }
