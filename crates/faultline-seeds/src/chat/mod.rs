@@ -127,6 +127,7 @@ impl ScenarioLogic for Chat {
             chat::NO_LOST_MESSAGES,
             chat::NO_DUPLICATE_MESSAGES,
             chat::SURVIVES_REAUTH,
+            faultline::check::refusals::NAME,
         ])
     }
 
@@ -207,6 +208,17 @@ impl ScenarioLogic for Chat {
                 chat_moment::never_duplicated(images),
             ]),
             chat::SURVIVES_REAUTH => chat::survives_reauth(history),
+            // Saves of the one conversation conflict only with another device's save.
+            faultline::check::refusals::NAME => {
+                faultline::check::refusals::Refusals::of(&["send", "reauth"])
+                    .contended_by(
+                        "send",
+                        &["send"],
+                        None,
+                        &[faultline::backend::ErrorCategory::Conflict],
+                    )
+                    .check(invariant, history)
+            }
             other => Verdict::violated(
                 other,
                 format!("chat_persistence cannot check `{other}`"),

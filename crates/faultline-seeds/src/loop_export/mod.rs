@@ -150,6 +150,7 @@ impl ScenarioLogic for LoopExport {
             loops::ACKED_DURABLE,
             loops::NO_SILENT_FAILURE,
             loops::QUEUED_EVENTUALLY_SYNCED,
+            faultline::check::refusals::NAME,
         ])
     }
 
@@ -215,6 +216,10 @@ impl ScenarioLogic for LoopExport {
             loops::ACKED_DURABLE => loops::acked_durable(history, rows),
             loops::NO_SILENT_FAILURE => loops::no_silent_failure(history),
             loops::QUEUED_EVENTUALLY_SYNCED => loops::queued_eventually_synced(history, rows),
+            // Upserts of a loop cannot refuse each other: no contention excuses a failure.
+            faultline::check::refusals::NAME => {
+                faultline::check::refusals::Refusals::of(&["save"]).check(invariant, history)
+            }
             other => {
                 Verdict::violated(other, format!("loop_export cannot check `{other}`"), vec![])
             }
