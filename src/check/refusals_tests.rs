@@ -388,3 +388,41 @@ fn the_generic_invariant_carries_its_name() {
         .check(&Builder::default().history, &state("t", json!([])))
         .is_ok());
 }
+
+#[test]
+fn only_a_revocation_excuses_an_auth_error_not_an_earlier_fault_elsewhere() {
+    let mut b = Builder::default();
+    invoke(&mut b, "client-2", "send", 9, json!({}), 10);
+    fault(
+        &mut b,
+        "partition",
+        json!({"a": "client-2", "b": "auth"}),
+        100,
+    );
+    fault(&mut b, "repair", json!({"a": "client-2", "b": "auth"}), 200);
+    failed(
+        &mut b,
+        "client-1",
+        "send",
+        1,
+        ErrorCategory::Auth,
+        1000,
+        2000,
+    );
+    assert!(!holds(&chat(), &b));
+}
+
+#[test]
+fn the_explanation_names_contention_only_where_it_could_have_caused_the_error() {
+    let mut b = Builder::default();
+    failed(&mut b, "client-1", "send", 1, NET, 10, 20);
+    let why = chat()
+        .check(NAME, &b.history)
+        .violation
+        .expect("refused")
+        .explanation;
+    assert!(
+        why.contains("contention cannot cause a Network error of `send`"),
+        "{why}"
+    );
+}
