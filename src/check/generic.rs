@@ -230,6 +230,18 @@ pub fn read_your_writes(name: &str, write: (&str, &str), read: (&str, &str)) -> 
     })
 }
 
+/// Every failure shown to the user for the operations `rule` judges is justified by the
+/// history: a fault that struck the client or a server while it was in flight, a
+/// revocation (for an `auth` error), or the contention `rule` declares
+/// ([`super::refusals`]). An implementation that refuses work nobody contended for is
+/// caught, though it never loses anything.
+pub fn failures_justified(name: &str, rule: super::refusals::Refusals) -> Invariant {
+    let n = name.to_string();
+    Invariant::new(name, move |history: &History, _state: &FinalState| {
+        rule.check(&n, history)
+    })
+}
+
 /// After the liveness phase, every client's local copy (`state.clients[client][field]`, an
 /// array of rows) holds exactly the rows of `table`, by `id`, with the server's value in
 /// every column the copy keeps.

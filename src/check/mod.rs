@@ -10,6 +10,7 @@ pub mod lost_updates;
 pub mod moments;
 pub mod offline;
 pub mod progress;
+pub mod refusals;
 pub mod unique_slugs;
 
 use std::collections::BTreeMap;

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use api::{BuiltinChat, ChatLogic};
-use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
-use faultline::check::{chat, chat_moment, FinalState, Verdict};
+use faultline::backend::{filter, AuthApi, Backend, DbError, ErrorCategory, Request, Row};
+use faultline::check::{chat, chat_moment, refusals, FinalState, Verdict};
 use faultline::error::Result;
 use faultline::plan::ClientScript;
 use faultline::scenario::{read_workload, Scenario};
@@ -115,7 +115,7 @@ fn conversation(state: &FinalState) -> (Vec<Value>, &[Row]) {
     (messages, images)
 }
 
-fn invariants() -> [Invariant; 3] {
+fn invariants() -> [Invariant; 4] {
     [
         Invariant::new(chat::NO_LOST_MESSAGES, |h, s| {
             let (messages, images) = conversation(s);
@@ -134,6 +134,12 @@ fn invariants() -> [Invariant; 3] {
         })
         .reads(TABLE),
         Invariant::new(chat::SURVIVES_REAUTH, |h, _| chat::survives_reauth(h)),
+        // Saves of the one conversation conflict only with another device's save.
+        Invariant::new(refusals::NAME, |h, _| {
+            refusals::Refusals::of(&["send", "reauth"])
+                .contended_by("send", &["send"], None, &[ErrorCategory::Conflict])
+                .check(refusals::NAME, h)
+        }),
     ]
 }
 

@@ -20,6 +20,10 @@ pub enum Mutant {
     AppendOnRetry,
     /// After signing in, shows the cached local copy without loading the server's.
     ReauthFromCache,
+    /// Shows every send as failed without sending it.
+    RefuseAll,
+    /// On a version conflict, gives up and shows the send as failed instead of merging.
+    ConflictGivesUp,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -33,7 +37,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every chat mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 5] = [
+pub const MUTANTS: [(Mutant, Entry); 7] = [
     (
         Mutant::MergeByText,
         entry(
@@ -72,6 +76,22 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
             "mut_reauth_from_cache",
             "after signing back in the device shows its cached copy and never loads the server's, missing what other devices sent meanwhile",
             "survives_reauth",
+        ),
+    ),
+    (
+        Mutant::RefuseAll,
+        entry(
+            "mut_refuse_all",
+            "every send is shown as failed (\"you are offline\") without being sent, whatever the network is doing",
+            "failures_justified",
+        ),
+    ),
+    (
+        Mutant::ConflictGivesUp,
+        entry(
+            "mut_conflict_gives_up",
+            "on a version conflict the send tells the user the chat changed on another device and gives up, instead of merging and retrying, even when that change was long finished",
+            "failures_justified",
         ),
     ),
 ];

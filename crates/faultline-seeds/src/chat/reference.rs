@@ -41,6 +41,9 @@ pub async fn send<B: Backend, A: AuthApi>(
     bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "send", json!({"msg": msg}));
+    if bug == Some(Mutant::RefuseAll) {
+        return scope.fail(json!({"msg": msg}), &DbError::Unreachable("offline".into()));
+    }
     local.messages.borrow_mut().push(message(ctx, msg));
     let mut unknown = false;
     let mut conflicts = 0u32;
@@ -64,6 +67,10 @@ pub async fn send<B: Backend, A: AuthApi>(
             }
             Ok(v) => {
                 conflicts += 1;
+                if bug == Some(Mutant::ConflictGivesUp) {
+                    let changed = DbError::Conflict("changed on another device".into());
+                    return scope.fail(json!({"msg": msg, "conflicts": conflicts}), &changed);
+                }
                 let server = v["messages"].as_array().cloned().unwrap_or_default();
                 let key = if bug == Some(Mutant::MergeByText) {
                     "text"

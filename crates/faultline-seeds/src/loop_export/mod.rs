@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 
 pub use browser::Browser;
 use faultline::backend::{row, AuthApi, Backend, Row};
-use faultline::check::loops;
+use faultline::check::{loops, refusals};
 use faultline::error::Result;
 use faultline::plan::ClientScript;
 use faultline::scenario::{read_workload, Scenario};
@@ -143,7 +143,7 @@ pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
 /// The schema of the mutant whose unique key leaves out the video.
 const KEY_WITHOUT_VIDEO_SCHEMA: &str = "key_without_video";
 
-fn invariants() -> [Invariant; 4] {
+fn invariants() -> [Invariant; 5] {
     [
         Invariant::new(loops::NO_DUPLICATE_ROWS, |h, s| {
             loops::no_duplicate_rows(h, s.rows(TABLE))
@@ -158,6 +158,10 @@ fn invariants() -> [Invariant; 4] {
             loops::queued_eventually_synced(h, s.rows(TABLE))
         })
         .reads(TABLE),
+        // Upserts of a loop cannot refuse each other: no contention excuses a failure.
+        Invariant::new(refusals::NAME, |h, _| {
+            refusals::Refusals::of(&["save"]).check(refusals::NAME, h)
+        }),
     ]
 }
 

@@ -20,6 +20,10 @@ pub enum Mutant {
     KeyWithoutVideo,
     /// The tab stops waiting and closes its spinner without saying the save is queued.
     SpinnerTimeout,
+    /// Shows every save as failed without queuing it.
+    RefuseAll,
+    /// The wait for delivery is in seconds where milliseconds are meant.
+    PromptInSeconds,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -33,7 +37,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every loop-export mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 5] = [
+pub const MUTANTS: [(Mutant, Entry); 7] = [
     (
         Mutant::DropOnError,
         entry(
@@ -72,6 +76,22 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
             "mut_spinner_timeout",
             "when delivery is slow the tab closes its spinner and says nothing, instead of showing the save as queued",
             "no_silent_failure",
+        ),
+    ),
+    (
+        Mutant::RefuseAll,
+        entry(
+            "mut_refuse_all",
+            "every save is shown as failed (\"couldn't save your loop\") without being queued or sent, whatever the network is doing",
+            "failures_justified",
+        ),
+    ),
+    (
+        Mutant::PromptInSeconds,
+        entry(
+            "mut_prompt_in_seconds",
+            "the tab's wait for delivery is written in seconds where milliseconds are meant (3, not 3000), so a save on a healthy network is shown as queued with a timeout",
+            "failures_justified",
         ),
     ),
 ];

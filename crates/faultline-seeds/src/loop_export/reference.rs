@@ -39,6 +39,10 @@ pub async fn save<B: Backend, A: AuthApi>(
     bug: Option<Mutant>,
 ) {
     let scope = ctx.begin(op, "save", save.invoke());
+    if bug == Some(Mutant::RefuseAll) {
+        let shown = json!({"loop": save.loop_id, "video": save.video, "shown": "failed"});
+        return scope.fail(shown, &DbError::Unreachable("offline".into()));
+    }
     let payload = json!({"op": op, "save": save}).to_string();
     let entry = browser.outbox.enqueue(&payload);
     browser.work.notify_one();
@@ -47,7 +51,12 @@ pub async fn save<B: Backend, A: AuthApi>(
             json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "key": entry.key}),
         );
     }
-    let deadline = ctx.now_ms() + PROMPT_MS;
+    let prompt = if bug == Some(Mutant::PromptInSeconds) {
+        PROMPT_MS / 1000
+    } else {
+        PROMPT_MS
+    };
+    let deadline = ctx.now_ms() + prompt;
     loop {
         // Registered before looking, so a delivery in between still wakes this tab.
         let woken = browser.synced.notified();
