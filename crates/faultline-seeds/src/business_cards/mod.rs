@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub use api::{Builtin, CardsLogic};
-use faultline::backend::{AuthApi, Backend, Row};
-use faultline::check::{conflicts, duplicate_create, lost_updates, unique_slugs};
+use faultline::backend::{AuthApi, Backend, ErrorCategory, Row};
+use faultline::check::{conflicts, duplicate_create, lost_updates, refusals, unique_slugs};
 use faultline::error::Result;
 use faultline::linear::{Linearizable, Model, Value as LinValue};
 use faultline::plan::ClientScript;
@@ -126,7 +126,7 @@ pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
     Ok(crate::sql::onto(spec, "business_cards"))
 }
 
-fn invariants() -> [Invariant; 5] {
+fn invariants() -> [Invariant; 6] {
     [
         Invariant::new(unique_slugs::NAME, |h, s| {
             unique_slugs::check(h, s, TABLE, "slug")
@@ -140,6 +140,19 @@ fn invariants() -> [Invariant; 5] {
             fields_linearizable().judge(FIELDS_LINEARIZABLE, h, s)
         }),
         Invariant::new(conflicts::NAME, |h, _| conflicts::check(h)),
+        // A create can lose only to another create of the same name (its slug), an edit
+        // only to another edit of the same card; anything else shown must be a fault's.
+        Invariant::new(refusals::NAME, |h, _| {
+            refusals::Refusals::of(&["create", "edit"])
+                .contended_by(
+                    "create",
+                    &["create"],
+                    Some("name"),
+                    &[ErrorCategory::Conflict],
+                )
+                .contended_by("edit", &["edit"], Some("key"), &[ErrorCategory::Conflict])
+                .check(refusals::NAME, h)
+        }),
     ]
     .map(|i| i.reads(TABLE))
 }

@@ -22,10 +22,12 @@ pub enum Mutant {
     SavedOnTimeout,
     /// Rebases on a conflict without taking the fresh row's version.
     StaleRebase,
+    /// Refuses to create a card whose name's slug some card already has.
+    TakenNameRefused,
 }
 
 /// Every business-cards mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 5] = [
+pub const MUTANTS: [(Mutant, Entry); 6] = [
     (
         Mutant::KeyPerRequest,
         Entry {
@@ -73,6 +75,16 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
             name: "mut_stale_rebase",
             bug: "on a version conflict the edit rebases but keeps the old expected version, so every retry conflicts and the user is told someone else changed the card",
             caught_by: "conflicts_justified",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::TakenNameRefused,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_taken_name_refused",
+            bug: "the form looks the name's slug up first and refuses (\"a card called Acme already exists\") instead of letting the server pick a free slug",
+            caught_by: "failures_justified",
             budget: 40,
         },
     ),

@@ -36,6 +36,10 @@ pub async fn create<B: Backend, A: AuthApi>(
     let scope = ctx.begin(op, "create", create_invoke(form_id, name));
     let mut args = json!({"user_id": ctx.user, "name": name, "base_slug": slugify(name), "form_id": form_id, "fields": {}});
     let mut unknown = false;
+    if bug == Some(Mutant::TakenNameRefused) && slug_taken(ctx, &slugify(name)).await {
+        let taken = DbError::Conflict(format!("a card called {name} already exists"));
+        return scope.fail(json!({"attempts": 0}), &taken);
+    }
     for attempt in 1..=MAX_ATTEMPTS {
         if bug == Some(Mutant::KeyPerRequest) {
             args["form_id"] = json!(format!("{form_id}/{op}/{attempt}"));
@@ -65,6 +69,14 @@ pub async fn create<B: Backend, A: AuthApi>(
             Err(e) => return scope.error(json!({"attempts": attempt}), &e),
         }
     }
+}
+
+/// The mutant [`Mutant::TakenNameRefused`]'s check: some card already has `slug`.
+async fn slug_taken<B: Backend, A: AuthApi>(ctx: &ClientCtx<B, A>, slug: &str) -> bool {
+    let found = ctx
+        .call(Request::select(TABLE, filter([("slug", json!(slug))])))
+        .await;
+    found.is_ok_and(|r| !r.rows().is_empty())
 }
 
 fn version_of(row: &Row) -> Value {
