@@ -142,4 +142,40 @@ mod tests {
         assert_eq!(fault_windows(&open, "crash", "restart")[0].end_us, 9);
         assert!(overlap((1, 2), (2, 3)) && !overlap((1, 2), (3, 4)) && !overlap((3, 4), (1, 2)));
     }
+
+    #[test]
+    fn only_the_liveness_phase_closes_every_window() {
+        let mut h = History::default();
+        h.push(fault(10, "hold", json!({"a": "c1", "b": "store"})));
+        h.push(fault(20, "slow", json!({"a": "c2", "b": "store", "ms": 9})));
+        h.push(fault(50, "liveness", json!({})));
+        h.push(fault(70, "restore", json!({"a": "c2", "b": "store"})));
+        let w = fault_windows(&h, "hold", "release");
+        assert_eq!(
+            (w[0].start_us, w[0].end_us),
+            (10, 50),
+            "closed by liveness, not later"
+        );
+    }
+
+    #[test]
+    fn a_span_runs_from_invoke_to_completion_or_the_end() {
+        let entry = |t: u64, kind: EntryType, op: u32| Entry {
+            index: 0,
+            time_us: t,
+            process: "c1".into(),
+            kind,
+            f: "save".into(),
+            op: Some(op),
+            value: json!({}),
+            error: None,
+        };
+        let mut h = History::default();
+        h.push(entry(3, EntryType::Invoke, 1));
+        h.push(entry(8, EntryType::Ok, 1));
+        h.push(entry(12, EntryType::Invoke, 2));
+        let ops = h.operations();
+        assert_eq!(span(&ops[0], 99), (3, 8));
+        assert_eq!(span(&ops[1], 99), (12, 99));
+    }
 }
