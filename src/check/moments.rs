@@ -53,6 +53,24 @@ pub fn end_us(history: &History) -> u64 {
     history.entries.last().map_or(0, |e| e.time_us)
 }
 
+/// Faults that cut, drop, hold or slow messages between hosts, with their healings.
+pub const LINK_FAULTS: [(&str, &str); 5] = [
+    ("partition", "repair"),
+    ("partition_oneway", "repair_oneway"),
+    ("hold", "release"),
+    ("slow", "restore"),
+    ("disconnect", "reconnect"),
+];
+
+/// Every window of the `kinds` faults, each a `(fault, healing)` pair as in
+/// [`LINK_FAULTS`].
+pub fn windows(history: &History, kinds: &[(&str, &str)]) -> Vec<Window> {
+    kinds
+        .iter()
+        .flat_map(|(verb, healed)| fault_windows(history, verb, healed))
+        .collect()
+}
+
 /// Every fault of kind `verb` with the window until its healing fault `healed_by` at the
 /// same place (or the liveness phase, which heals every fault, or the end of the run).
 pub fn fault_windows(history: &History, verb: &str, healed_by: &str) -> Vec<Window> {

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use super::moments::{end_us, fault_windows, overlap, span, Window};
+use super::moments::{self, end_us, overlap, span, Window};
 use super::{secs, show, Verdict, Witness};
 use crate::backend::ErrorCategory;
 use crate::history::{EntryType, History, Operation};
@@ -107,10 +107,7 @@ impl Refusals {
         let ops = history.operations();
         let end = end_us(history);
         let clients: BTreeSet<&str> = ops.iter().map(|o| o.invoke.process.as_str()).collect();
-        let windows: Vec<Window> = FAULTS
-            .iter()
-            .flat_map(|(verb, healed)| fault_windows(history, verb, healed))
-            .collect();
+        let windows: Vec<Window> = moments::windows(history, &FAULTS);
         let revoked: Vec<u64> = history
             .entries
             .iter()

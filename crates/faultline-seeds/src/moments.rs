@@ -1,25 +1,9 @@
 //! Shared pieces of the seed systems' situations: fault windows on a client's links, and
 //! overlapping operations (two tabs, two devices at once).
 
-use faultline::check::moments::{fault_windows, overlap, span, Window};
-use faultline::history::{History, Operation};
-
-/// Faults that cut, drop, hold or slow messages between hosts, with their healings.
-pub const LINK_FAULTS: [(&str, &str); 5] = [
-    ("partition", "repair"),
-    ("partition_oneway", "repair_oneway"),
-    ("hold", "release"),
-    ("slow", "restore"),
-    ("disconnect", "reconnect"),
-];
-
-/// Every window of the `kinds` faults.
-pub fn windows(history: &History, kinds: &[(&str, &str)]) -> Vec<Window> {
-    kinds
-        .iter()
-        .flat_map(|(verb, healed)| fault_windows(history, verb, healed))
-        .collect()
-}
+use faultline::check::moments::{overlap, span, Window};
+pub use faultline::check::moments::{windows, LINK_FAULTS};
+use faultline::history::Operation;
 
 /// True when some window struck `client`'s link to `server` while `op` was in flight (a
 /// disconnection cuts every link of its client).

@@ -1,6 +1,6 @@
 //! The dangerous moments every room-booking run must reach on some seeds.
 
-use faultline::check::moments::{end_us, fault_windows, overlap, span, Window};
+use faultline::check::moments::{end_us, overlap, span, windows, Window};
 use faultline::check::FinalState;
 use faultline::history::{History, Operation};
 use faultline::system::Situation;
@@ -59,10 +59,7 @@ pub fn overlapping_bookings_in_flight(history: &History, _state: &FinalState) ->
 /// in flight while the colleague's link to the store was cut, held or dropping answers:
 /// the answer a browser may never see, and a retry that books the room again.
 pub fn booking_committed_under_link_fault(history: &History, state: &FinalState) -> usize {
-    let faults: Vec<Window> = LINK_FAULTS
-        .iter()
-        .flat_map(|(verb, healed)| fault_windows(history, verb, healed))
-        .collect();
+    let faults: Vec<Window> = windows(history, &LINK_FAULTS);
     let audit = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
     let end = end_us(history);
     history
