@@ -64,6 +64,15 @@ pub struct Entry {
     pub error: Option<OpError>,
 }
 
+impl Entry {
+    /// True when this entry comes strictly before `other` in the history. Entries of one
+    /// simulated instant share a time, so only their indices order them; an entry never
+    /// precedes itself.
+    pub fn precedes(&self, other: &Entry) -> bool {
+        self.index < other.index
+    }
+}
+
 /// A completed operation: an invoke paired with its completion, if any.
 #[derive(Debug, Clone, Copy)]
 pub struct Operation<'a> {
@@ -209,6 +218,19 @@ mod tests {
             value,
             error: None,
         }
+    }
+
+    #[test]
+    fn entries_are_ordered_strictly_by_their_index() {
+        let mut h = History::default();
+        h.push(entry("c1", EntryType::Invoke, 1, json!(null)));
+        h.push(entry("c2", EntryType::Invoke, 2, json!(null)));
+        let (a, b) = (&h.entries[0], &h.entries[1]);
+        assert!(a.precedes(b));
+        assert!(!b.precedes(a));
+        // The same instant does not order two entries, and nothing precedes itself.
+        assert_eq!(a.time_us, b.time_us);
+        assert!(!a.precedes(a));
     }
 
     #[test]

@@ -32,11 +32,10 @@ pub fn no_lost_messages(history: &History, messages: &[Value]) -> Verdict {
         let acked_at = s.completion.map_or(0, |c| c.time_us);
         // The first acknowledged save by another device after this one: the likely overwrite.
         // After in the history, since saves acknowledged in one tick share a time.
-        let acked = s.last().index;
         let overwrite = sends
             .iter()
             .filter(|o| o.is_ok() && o.invoke.process != s.invoke.process)
-            .find(|o| o.completion.is_some_and(|c| c.index > acked));
+            .find(|o| o.completion.is_some_and(|c| s.last().precedes(c)));
         let mut ops = vec![Witness::of(s, format!("send {msg}, acknowledged"))];
         let how = match overwrite {
             Some(o) => {
@@ -107,19 +106,20 @@ pub fn survives_reauth(history: &History) -> Verdict {
         .iter()
         .filter(|o| o.is_ok())
     {
-        let (out, back) = (r.invoke.index, r.completion.map_or(usize::MAX, |c| c.index));
+        // An ok sign-in has a completion: the moment the device is back.
+        let Some(back) = r.completion else { continue };
         let before = sends
             .iter()
-            .filter(|s| s.is_ok() && s.completion.is_some_and(|c| c.index < out))
+            .filter(|s| s.is_ok() && s.completion.is_some_and(|c| c.precedes(r.invoke)))
             .max_by_key(|s| version(s));
         let Some(before) = before else { continue };
         let v0 = version(before);
         let in_flight = |s: &crate::history::Operation<'_>| {
-            s.invoke.index < back && s.completion.is_none_or(|c| c.index > back)
+            s.invoke.precedes(back) && s.completion.is_none_or(|c| back.precedes(c))
         };
         let one_attempt = |s: &crate::history::Operation<'_>| s.result()["attempts"] == 1;
         let unknown_between = sends.iter().any(|s| {
-            let unknown = !s.is_ok() && s.may_have_happened() && s.invoke.index < back;
+            let unknown = !s.is_ok() && s.may_have_happened() && s.invoke.precedes(back);
             unknown || (s.is_ok() && in_flight(s) && !one_attempt(s))
         });
         if unknown_between {
@@ -128,7 +128,7 @@ pub fn survives_reauth(history: &History) -> Verdict {
         let later: Vec<BTreeSet<String>> = sends
             .iter()
             .filter(|s| {
-                let done = s.completion.is_some_and(|c| c.index < back);
+                let done = s.completion.is_some_and(|c| c.precedes(back));
                 s.is_ok() && version(s) > v0 && (done || in_flight(s))
             })
             .map(saved)

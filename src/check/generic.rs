@@ -208,7 +208,7 @@ pub fn read_your_writes(name: &str, write: (&str, &str), read: (&str, &str)) -> 
             };
             let own_before = writes.iter().filter(|w| {
                 w.invoke.process == r.invoke.process
-                    && w.completion.is_some_and(|c| c.index < r.invoke.index)
+                    && w.completion.is_some_and(|c| c.precedes(r.invoke))
             });
             for w in own_before {
                 if let Some(wrote) = number(&w.invoke.value, &wfld) {

@@ -175,7 +175,7 @@ pub fn no_lost_acked_edit(history: &History, state: &FinalState) -> Verdict {
         let writer = fin.as_str().and_then(|v| facts.by_value.get(v));
         // Later in the history, not merely later on the clock: a restarted device runs the
         // actions it missed within one instant.
-        if writer.is_some_and(|w| w.invoke.index > e.last().index) {
+        if writer.is_some_and(|w| e.last().precedes(w.invoke)) {
             continue;
         }
         let mut ops = vec![Witness::of(e, describe_edit(e))];
@@ -256,19 +256,16 @@ pub fn queue_durable(history: &History, state: &FinalState) -> Verdict {
         }
         let host = a.invoke.process.as_str();
         let Some(crash) = crashes.iter().find(|c| {
-            c.value.get("host").and_then(Value::as_str) == Some(host) && c.index > a.last().index
+            c.value.get("host").and_then(Value::as_str) == Some(host) && a.last().precedes(c)
         }) else {
             continue;
         };
         let crash_us = crash.time_us;
         let mine = |p: &&Operation<'_>| p.invoke.process == host && p.invoke.op == a.invoke.op;
         let given_up = pushes.iter().filter(mine).any(|p| {
-            p.invoke.index < crash.index && p.result().get("given_up") == Some(&Value::Bool(true))
+            p.invoke.precedes(crash) && p.result().get("given_up") == Some(&Value::Bool(true))
         });
-        let retried = pushes
-            .iter()
-            .filter(mine)
-            .any(|p| p.invoke.index > crash.index);
+        let retried = pushes.iter().filter(mine).any(|p| crash.precedes(p.invoke));
         if given_up || retried {
             continue;
         }

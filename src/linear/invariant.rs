@@ -308,7 +308,9 @@ impl Linearizable {
                     status,
                     invoke: o.invoke.time_us + 1,
                     complete,
-                    line: Some(o.invoke.index + 1),
+                    // The verdict names operations by their history entry (`describe`), so
+                    // a source line would be shown nowhere.
+                    line: None,
                 });
                 sources.push(Source::History(n));
             }

@@ -385,3 +385,17 @@ fn operations_that_touch_in_time_are_concurrent() {
     edit(&mut b, "c2", 2, 1, json!({"title": "b"}), EntryType::Ok);
     assert!(!judge(&cards(), &b, &st).is_ok());
 }
+
+#[test]
+fn its_debug_form_names_what_it_checks() {
+    let text = format!("{:?}", cards());
+    for part in [
+        "Linearizable",
+        "Register",
+        "\"/key\"",
+        "\"title\"",
+        "\"cards\"",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+}
