@@ -296,17 +296,18 @@ impl Linearizable {
                 .part(o.result(), &self.result, false)
                 .unwrap_or(Value::Nil);
             let complete = o.completion.map(|c| c.time_us + 1);
-            last = last.max(o.invoke.time_us + 1).max(complete.unwrap_or(0));
             for (object, arg, res) in self.split(key.clone(), invoked, completed, kind) {
                 let action = action(kind, status, &arg, &res)
                     .map_err(|e| format!("{}: {e}", at(o.invoke)))?;
                 objects.insert(object.clone());
+                let invoke = o.invoke.time_us + 1;
+                last = last.max(invoke).max(complete.unwrap_or(0));
                 ops.push(Op {
                     process: o.invoke.process.clone(),
                     key: object_key(&object),
                     action,
                     status,
-                    invoke: o.invoke.time_us + 1,
+                    invoke,
                     complete,
                     // The verdict names operations by their history entry (`describe`), so
                     // a source line would be shown nowhere.
@@ -338,7 +339,9 @@ impl Linearizable {
                 ));
             }
             if let Some(read) = self.final_read(object, state) {
-                let op = Op::new("final state", read, Status::Ok, last + 1, Some(last + 2));
+                // One instant after everything else, so it follows every operation.
+                let after = last + 1;
+                let op = Op::new("final state", read, Status::Ok, after, Some(after));
                 ops.push(Op {
                     key: key.clone(),
                     ..op

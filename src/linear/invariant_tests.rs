@@ -399,3 +399,20 @@ fn its_debug_form_names_what_it_checks() {
         assert!(text.contains(part), "{part} in {text}");
     }
 }
+
+#[test]
+fn the_final_read_follows_the_last_acknowledgement() {
+    // The edit is acknowledged last; a final state without it lost an acknowledged write,
+    // however close to the end of the run the acknowledgement came.
+    let mut b = Builder::default();
+    edit(&mut b, "c1", 1, 1, json!({"title": "a"}), EntryType::Ok);
+    let lost = state("cards", json!([card(1, "-", "-")]));
+    assert!(!judge(&cards(), &b, &lost).is_ok());
+    assert!(judge(&cards(), &b, &state("cards", json!([card(1, "a", "-")]))).is_ok());
+    // An edit still unanswered when the run ended may or may not have landed.
+    b.invoke("c2", "edit", 2, json!({"key": 1, "intent": {"title": "b"}}));
+    for title in ["a", "b"] {
+        let st = state("cards", json!([card(1, title, "-")]));
+        assert!(judge(&cards(), &b, &st).is_ok(), "{title}");
+    }
+}
