@@ -25,7 +25,7 @@ pub fn render(docs: &[RunDoc]) -> String {
             .collect();
         let situations: Vec<_> = d.variants.iter().flat_map(|v| &v.situations).collect();
         let failures = cases.iter().filter(|(_, t)| !t.as_expected()).count()
-            + situations.iter().filter(|t| !t.reached()).count();
+            + situations.iter().filter(|t| t.missed()).count();
         let _ = writeln!(
             s,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
@@ -88,7 +88,7 @@ pub fn render(docs: &[RunDoc]) -> String {
                     esc(&v.variant),
                     esc(&t.situation)
                 );
-                if t.reached() {
+                if !t.missed() {
                     s.push_str("/>\n");
                 } else {
                     let _ = writeln!(
@@ -107,4 +107,45 @@ pub fn render(docs: &[RunDoc]) -> String {
     }
     s.push_str("</testsuites>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(required: bool, seeds: usize) -> RunDoc {
+        let tally = json!({"situation": "lost_answer", "description": "an answer was lost",
+            "seeds": seeds, "occurrences": seeds, "first_seed": null, "required": required});
+        serde_json::from_value(json!({
+            "format": 1, "scenario": "s", "path": "s.toml", "as_expected": true,
+            "wall_ms": 1500, "jobs": 1, "failures": [],
+            "variants": [{"variant": "fixed", "seeds": 8, "invariants": [],
+                "situations": [tally], "unfinished": 0, "sim_ms": 0, "wall_us": 0}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_missed_situation_fails_only_when_the_run_had_to_reach_it() {
+        let missed = render(&[doc(true, 0)]);
+        assert!(missed.contains("failures=\"1\" time=\"1.500\""), "{missed}");
+        assert!(
+            missed.contains("situation lost_answer never occurred on any of 8 seeds"),
+            "{missed}"
+        );
+        for (required, seeds) in [(false, 0), (true, 2), (false, 2)] {
+            let x = render(&[doc(required, seeds)]);
+            assert!(x.contains("failures=\"0\""), "{x}");
+            assert!(x.contains("name=\"situation:lost_answer\"/>"), "{x}");
+        }
+        // An older document without the field keeps the situation required.
+        let mut old = serde_json::to_value(doc(true, 0)).unwrap();
+        old["variants"][0]["situations"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("required");
+        let old: RunDoc = serde_json::from_value(old).unwrap();
+        assert!(old.variants[0].situations[0].required);
+    }
 }

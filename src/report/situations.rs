@@ -28,13 +28,26 @@ fn names(summaries: &[VariantSummary]) -> Vec<&str> {
     out
 }
 
-/// One cell: `seeds/run`, `!` when it never occurred, `-` when it does not apply.
+/// One cell: `seeds/run`, `!` when it never occurred, `-` when it does not apply, and
+/// ` sim` after one this backend need not reach (its faults are the simulator's only).
 fn cell(v: &VariantSummary, name: &str) -> String {
     match v.situations.iter().find(|t| t.situation == name) {
         None => "-".to_string(),
-        Some(t) if t.reached() => format!("{}/{}", t.seeds, v.seeds),
-        Some(t) => format!("{}/{}!", t.seeds, v.seeds),
+        Some(t) if t.missed() => format!("{}/{}!", t.seeds, v.seeds),
+        Some(t) if !t.required => format!("{}/{} sim", t.seeds, v.seeds),
+        Some(t) => format!("{}/{}", t.seeds, v.seeds),
     }
+}
+
+/// The footnote of ` sim` cells, when there are any.
+fn sim_note(summaries: &[VariantSummary]) -> Option<&'static str> {
+    summaries
+        .iter()
+        .flat_map(|v| &v.situations)
+        .any(|t| !t.required)
+        .then_some(
+            "sim: needs faults only the simulator makes; counted here, not required on this backend",
+        )
 }
 
 /// A table of situations (rows) by variant (columns) for the text report, and a line per
@@ -57,6 +70,9 @@ pub fn text(summaries: &[VariantSummary]) -> String {
             let _ = write!(row, " {:<11}", cell(v, n));
         }
         let _ = writeln!(s, "{}", row.trim_end());
+    }
+    if let Some(note) = sim_note(summaries) {
+        let _ = writeln!(s, "  {note}");
     }
     s.push_str(&missed_lines(summaries, ""));
     s
@@ -104,6 +120,9 @@ pub fn markdown(summaries: &[VariantSummary]) -> String {
             .collect();
         let _ = writeln!(s, "| {n} | {} |", cells.join(" | "));
     }
+    if let Some(note) = sim_note(summaries) {
+        let _ = writeln!(s, "\n{note}");
+    }
     for v in summaries {
         for t in v.missed_situations() {
             let _ = writeln!(
@@ -147,6 +166,7 @@ mod tests {
                 seeds: seeds_hit,
                 occurrences: seeds_hit * 2,
                 first_seed: (seeds_hit > 0).then_some(3),
+                required: true,
             }],
             sim_ms: 0,
             wall_us: 0,
@@ -176,5 +196,32 @@ mod tests {
             "{m}"
         );
         assert!(text(&[]).is_empty() && markdown(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_situation_this_backend_cannot_reach_is_shown_but_not_required() {
+        let mut off = summary("fixed", 0);
+        off.situations[0] = off.situations[0].clone().not_required();
+        let all = [summary("naive", 5), off];
+        assert!(!all[1].situations[0].missed());
+        assert!(all[0].situations[0].required && !all[0].situations[0].missed());
+        assert!(summary("x", 0).situations[0].missed());
+        assert_eq!(verdict(&all[1]), "as expected");
+        assert!(all[1].as_expected());
+        let t = text(&all);
+        assert!(t.contains("0/8 sim") && !t.contains("0/8!"), "{t}");
+        assert!(
+            t.contains("sim: needs faults only the simulator makes"),
+            "{t}"
+        );
+        assert!(!t.contains("MISSED SITUATION"), "{t}");
+        let m = markdown(&all);
+        assert!(m.contains("| lost_answer | 5/8 | 0/8 sim |"), "{m}");
+        assert!(
+            m.contains("not required on this backend") && !m.contains("never"),
+            "{m}"
+        );
+        // Reached or not, a required situation shows no note.
+        assert!(!text(&[summary("naive", 5)]).contains("sim:"));
     }
 }

@@ -22,6 +22,14 @@ pub struct SituationTally {
     pub occurrences: usize,
     /// The first seed on which it occurred.
     pub first_seed: Option<u64>,
+    /// Whether the run must reach it: false for a situation whose faults this backend
+    /// cannot make ([`Situation::simulated_only`] on PostgreSQL).
+    #[serde(default = "required_by_default")]
+    pub required: bool,
+}
+
+fn required_by_default() -> bool {
+    true
 }
 
 impl SituationTally {
@@ -40,7 +48,21 @@ impl SituationTally {
             seeds: counts.len(),
             occurrences: counts.iter().map(|(_, n)| n).sum(),
             first_seed: counts.first().map(|(s, _)| *s),
+            required: true,
         }
+    }
+
+    /// The same tally, no longer required of the run.
+    pub fn not_required(self) -> Self {
+        Self {
+            required: false,
+            ..self
+        }
+    }
+
+    /// True when the run had to reach it and reached it on no seed.
+    pub fn missed(&self) -> bool {
+        self.required && !self.reached()
     }
 
     /// True when it occurred on some seed: the run exercised what it claims.

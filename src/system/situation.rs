@@ -48,6 +48,9 @@ pub struct Situation {
     pub variants: Vec<String>,
     /// Tables it reads, checked against the system's own when it is built.
     pub tables: Vec<String>,
+    /// Whether only the simulator can make the faults it needs (see
+    /// [`Situation::simulated_only`]).
+    pub simulated_only: bool,
     count: CountFn,
 }
 
@@ -63,6 +66,7 @@ impl Situation {
             description: description.to_string(),
             variants: Vec::new(),
             tables: Vec::new(),
+            simulated_only: false,
             count: Arc::new(count),
         }
     }
@@ -89,6 +93,15 @@ impl Situation {
         self
     }
 
+    /// Declares that it needs faults only the simulator makes (between the primary and a
+    /// replica, say, which a shared PostgreSQL cluster cannot have per run). On PostgreSQL
+    /// it is still counted and shown, but a run that never reached it does not fail for it:
+    /// a run there could not have.
+    pub fn simulated_only(mut self) -> Self {
+        self.simulated_only = true;
+        self
+    }
+
     /// True when `variant` must reach it.
     pub fn applies_to(&self, variant: &str) -> bool {
         self.variants.is_empty() || self.variants.iter().any(|v| v == variant)
@@ -105,6 +118,7 @@ impl std::fmt::Debug for Situation {
         f.debug_struct("Situation")
             .field("name", &self.name)
             .field("variants", &self.variants)
+            .field("simulated_only", &self.simulated_only)
             .finish()
     }
 }

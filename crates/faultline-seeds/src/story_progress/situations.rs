@@ -111,12 +111,17 @@ pub fn all() -> Vec<Situation> {
             RELOAD_DURING_REPLICA_FAULT,
             "a reloaded page polled while a replica was cut off from the primary or lagging",
             reload_during_replica_fault,
-        ),
+        )
+        // One PostgreSQL replica serves every run at once, so no run can cut it off or
+        // slow it alone.
+        .simulated_only(),
         Situation::new(
             READ_ON_FAULTED_REPLICA_LINK,
             "a read was in flight while its client's own link to a replica was faulted",
             read_on_faulted_replica_link,
-        ),
+        )
+        // On PostgreSQL a client's replica reads do not pass through its fault proxy.
+        .simulated_only(),
     ]
 }
 
