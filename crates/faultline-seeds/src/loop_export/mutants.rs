@@ -34,8 +34,6 @@ pub enum Mutant {
     DedupeByLoop,
     /// The tab takes the delivery of the entry before its own as its own.
     SavedOnPreviousDelivery,
-    /// A failed entry goes to the back of the outbox.
-    RetryAtBack,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -49,7 +47,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every loop-export mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 13] = [
+pub const MUTANTS: [(Mutant, Entry); 12] = [
     (
         Mutant::DropOnError,
         entry(
@@ -143,14 +141,6 @@ pub const MUTANTS: [(Mutant, Entry); 13] = [
         entry(
             "mut_saved_on_previous_delivery",
             "the tab compares outbox sequence numbers off by one and shows \"saved\" when the entry before its own is delivered",
-            "acked_durable",
-        ),
-    ),
-    (
-        Mutant::RetryAtBack,
-        entry(
-            "mut_retry_at_back",
-            "a failed entry is queued again at the back of the outbox so it does not hold up the others, and an older save of a loop can then land after a newer one",
             "acked_durable",
         ),
     ),

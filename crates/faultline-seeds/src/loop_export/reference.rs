@@ -174,18 +174,13 @@ pub async fn sync_worker<B: Backend, A: AuthApi>(
             Err(e) => {
                 // The entry stays at the head with its key; a repeat of a request that did
                 // commit only upserts the same row again.
-                browser.outbox.finish(
-                    entry.seq,
-                    matches!(bug, Some(Mutant::DropOnError | Mutant::RetryAtBack)),
-                );
-                if bug == Some(Mutant::RetryAtBack) {
-                    browser.outbox.enqueue(&entry.payload);
-                }
+                browser
+                    .outbox
+                    .finish(entry.seq, bug == Some(Mutant::DropOnError));
+                *browser.last_sync_error.borrow_mut() = Some(e);
                 if bug == Some(Mutant::StopAfterFailure) {
-                    *browser.last_sync_error.borrow_mut() = Some(e);
                     return;
                 }
-                *browser.last_sync_error.borrow_mut() = Some(e);
                 failures += 1;
                 if bug == Some(Mutant::GiveUpAfterRetries) && failures >= POLICY.max_attempts {
                     browser.outbox.finish(entry.seq, true);
