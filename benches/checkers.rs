@@ -59,6 +59,7 @@ fn edits() -> (History, FinalState) {
         tables: [("cards".to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
         audit: Default::default(),
+        audit_ms: Default::default(),
     };
     (h, state)
 }
@@ -96,6 +97,7 @@ fn creates() -> (History, FinalState) {
         tables: [("cards".to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
         audit: Default::default(),
+        audit_ms: Default::default(),
     };
     (h, state)
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{secs, Verdict, Witness};
+use super::{secs, FinalState, Verdict, Witness};
 use crate::backend::Row;
 use crate::history::{EntryType, History, Operation};
 
@@ -79,11 +79,46 @@ fn holds_content(row: &Row, save: &Operation<'_>) -> bool {
     row.get("start_s") == v.get("start_s") && row.get("end_s") == v.get("end_s")
 }
 
+/// Every row image the server committed to the loops' table, and when, as the final
+/// state's audit holds them: ground truth for what a save shown saved or queued ever
+/// wrote, which the end state alone hides once a later save replaced it.
+#[derive(Debug, Clone, Copy)]
+pub struct Commits<'a> {
+    images: &'a [Row],
+    /// Commit times in milliseconds, image for image; empty when the backend keeps none.
+    at_ms: &'a [u64],
+}
+
+impl<'a> Commits<'a> {
+    /// The audit of `table` in `state`.
+    pub fn of(state: &'a FinalState, table: &str) -> Self {
+        Self {
+            images: state.audit.get(table).map_or(&[], Vec::as_slice),
+            at_ms: state.audit_ms.get(table).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// True when some committed image held `save`'s loop with its bounds, no later than
+    /// `by_us` when commit times are known.
+    fn wrote(&self, save: &Operation<'_>, by_us: Option<u64>) -> bool {
+        self.images.iter().enumerate().any(|(i, r)| {
+            let in_time = match (by_us, self.at_ms.get(i)) {
+                (Some(by), Some(ms)) => ms.saturating_mul(1000) <= by,
+                _ => true,
+            };
+            in_time && row_key(r) == op_key(save) && holds_content(r, save)
+        })
+    }
+}
+
 /// True when the final state holds `op`'s loop with the content it saved, or with the
 /// content of another save of the same loop that may have been written after `op`: one
-/// that may have happened and was not already shown saved before `op` began (a re-save
-/// with new bounds replaces the old ones; an older save the server had acknowledged
-/// before `op` started cannot legitimately end on top of it).
+/// that may have happened and was not already promised before `op` began. A re-save with
+/// new bounds replaces the old ones; an older save the server had acknowledged before
+/// `op` started cannot legitimately end on top of it, and neither can a save the same
+/// browser began before `op` and showed as queued: a browser that queues saves has their
+/// order in hand (it queued them as the user made them), so what it queued first must not
+/// land last.
 fn stored(
     op: &Operation<'_>,
     by_loop: &BTreeMap<LoopKey, Vec<&Row>>,
@@ -93,9 +128,13 @@ fn stored(
         return false;
     };
     let settled_before = |w: &Operation<'_>| {
-        w.is_ok()
+        let acked_before = w.is_ok()
             && shown(w) == "saved"
-            && w.completion.is_some_and(|c| c.time_us < op.invoke.time_us)
+            && w.completion.is_some_and(|c| c.time_us < op.invoke.time_us);
+        let queued_before = shown(w) == "queued"
+            && w.invoke.process == op.invoke.process
+            && w.invoke.index < op.invoke.index;
+        acked_before || queued_before
     };
     rows.iter().any(|r| {
         holds_content(r, op)
@@ -151,13 +190,29 @@ pub fn no_duplicate_rows(history: &History, rows: &[Row]) -> Verdict {
     )
 }
 
-/// Checks `acked_durable`: every save shown as saved is in the final state.
-pub fn acked_durable(history: &History, rows: &[Row]) -> Verdict {
+/// Checks `acked_durable`: every save shown as saved is in the final state, and the
+/// server had committed its bounds by the time it was shown saved.
+pub fn acked_durable(history: &History, rows: &[Row], commits: Commits<'_>) -> Verdict {
     let by_loop = rows_by_loop(rows);
     let saves = history.operations_named("save");
-    let lost = saves
-        .iter()
-        .find(|o| o.is_ok() && shown(o) == "saved" && !stored(o, &by_loop, &saves));
+    let acked = || saves.iter().filter(|o| o.is_ok() && shown(o) == "saved");
+    if let Some(o) = acked().find(|o| !commits.wrote(o, o.completion.map(|c| c.time_us))) {
+        let (video, lp) = op_key(o);
+        let v = &o.invoke.value;
+        return Verdict::violated(
+            ACKED_DURABLE,
+            format!(
+                "The user was told loop {lp} of {video} was saved with bounds {}-{} at {}, \
+                 but no row the server had committed by then held those bounds: the save was \
+                 shown saved before (or without) its own write.",
+                text(v.get("start_s")),
+                text(v.get("end_s")),
+                secs(o.last().time_us)
+            ),
+            vec![Witness::of(o, describe(o))],
+        );
+    }
+    let lost = acked().find(|o| !stored(o, &by_loop, &saves));
     match lost {
         None => Verdict::holds(ACKED_DURABLE),
         Some(o) => {
@@ -216,13 +271,13 @@ pub fn no_silent_failure(history: &History) -> Verdict {
 }
 
 /// Checks `queued_eventually_synced`: every save shown as queued is on the server at the
-/// end of the liveness phase.
-pub fn queued_eventually_synced(history: &History, rows: &[Row]) -> Verdict {
+/// end of the liveness phase, and the server committed its bounds at some point.
+pub fn queued_eventually_synced(history: &History, rows: &[Row], commits: Commits<'_>) -> Verdict {
     let by_loop = rows_by_loop(rows);
     let saves = history.operations_named("save");
-    let stuck = saves
-        .iter()
-        .find(|o| shown(o) == "queued" && !stored(o, &by_loop, &saves));
+    let stuck = saves.iter().find(|o| {
+        shown(o) == "queued" && (!commits.wrote(o, None) || !stored(o, &by_loop, &saves))
+    });
     match stuck {
         None => Verdict::holds(QUEUED_EVENTUALLY_SYNCED),
         Some(o) => {
@@ -262,6 +317,29 @@ mod tests {
 
     fn rows(v: Value) -> Vec<Row> {
         state("t", v).rows("t").to_vec()
+    }
+
+    /// A final state whose table ends as `v` and whose audit holds `committed`, at
+    /// `at_ms` when given.
+    fn audited(v: Value, committed: Value, at_ms: &[u64]) -> FinalState {
+        let mut s = state("t", v);
+        s.audit.insert("t".into(), rows(committed));
+        if !at_ms.is_empty() {
+            s.audit_ms.insert("t".into(), at_ms.to_vec());
+        }
+        s
+    }
+
+    /// `acked_durable` on a table that ends as `v`, every final row also committed.
+    fn acked(h: &History, v: Value) -> Verdict {
+        let s = audited(v.clone(), v, &[]);
+        acked_durable(h, s.rows("t"), Commits::of(&s, "t"))
+    }
+
+    /// `queued_eventually_synced` the same way.
+    fn queued(h: &History, v: Value) -> Verdict {
+        let s = audited(v.clone(), v, &[]);
+        queued_eventually_synced(h, s.rows("t"), Commits::of(&s, "t"))
     }
 
     fn with_error(b: &mut Builder, kind: EntryType, op: u32, value: Value) {
@@ -310,12 +388,12 @@ mod tests {
             1,
             json!({"shown": "saved"}),
         );
-        let v = acked_durable(&b.history, &rows(json!([])));
+        let v = acked(&b.history, json!([]));
         assert_eq!(v.violation.expect("lost").ops[0].index, 0);
-        assert!(acked_durable(&b.history, &rows(json!([row(7, "l1")]))).is_ok());
+        assert!(acked(&b.history, json!([row(7, "l1")])).is_ok());
         // A row with other content is not the acknowledged save.
         let other = json!([{"id": 7, "video_id": "v1", "loop_id": "l1", "start_s": 0, "end_s": 1}]);
-        assert!(!acked_durable(&b.history, &rows(other)).is_ok());
+        assert!(!acked(&b.history, other).is_ok());
     }
 
     /// A re-save with new bounds replaces the old ones; an older save that was already
@@ -339,6 +417,12 @@ mod tests {
                 json!({"shown": "saved"}),
             );
         };
+        // Both saves wrote their bounds; the table ends as given.
+        let acked_both = |h: &History, v: Value| {
+            let both = json!([row(1, "l1"), {"id": 1, "video_id": "v1", "loop_id": "l1", "start_s": 20, "end_s": 24}]);
+            let s = audited(v, both, &[]);
+            acked_durable(h, s.rows("t"), Commits::of(&s, "t"))
+        };
         let first_bounds = json!([row(1, "l1")]);
         let second_bounds =
             json!([{"id": 1, "video_id": "v1", "loop_id": "l1", "start_s": 20, "end_s": 24}]);
@@ -347,16 +431,16 @@ mod tests {
         saved(&mut sequential, 1);
         resave(&mut sequential, 2, 20);
         saved(&mut sequential, 2);
-        assert!(acked_durable(&sequential.history, &rows(second_bounds.clone())).is_ok());
-        let v = acked_durable(&sequential.history, &rows(first_bounds.clone()));
+        assert!(acked_both(&sequential.history, second_bounds.clone()).is_ok());
+        let v = acked_both(&sequential.history, first_bounds.clone());
         assert_eq!(v.violation.expect("the re-save was lost").ops[0].index, 2);
         let mut overlapping = Builder::default();
         resave(&mut overlapping, 1, 10);
         resave(&mut overlapping, 2, 20);
         saved(&mut overlapping, 1);
         saved(&mut overlapping, 2);
-        assert!(acked_durable(&overlapping.history, &rows(first_bounds)).is_ok());
-        assert!(acked_durable(&overlapping.history, &rows(second_bounds)).is_ok());
+        assert!(acked_both(&overlapping.history, first_bounds).is_ok());
+        assert!(acked_both(&overlapping.history, second_bounds).is_ok());
     }
 
     #[test]
@@ -398,8 +482,8 @@ mod tests {
         let mut b = Builder::default();
         save(&mut b, "tab-1", 1, "l1");
         with_error(&mut b, EntryType::Info, 1, json!({"shown": "queued"}));
-        assert!(!queued_eventually_synced(&b.history, &rows(json!([]))).is_ok());
-        assert!(queued_eventually_synced(&b.history, &rows(json!([row(1, "l1")]))).is_ok());
+        assert!(!queued(&b.history, json!([])).is_ok());
+        assert!(queued(&b.history, json!([row(1, "l1")])).is_ok());
     }
 
     fn indices(v: &Verdict) -> Vec<usize> {
@@ -487,7 +571,7 @@ mod tests {
         done(&mut b, EntryType::Info, 1, "saved");
         save(&mut b, "tab-1", 2, "l2");
         done(&mut b, EntryType::Ok, 2, "queued");
-        assert!(acked_durable(&b.history, &rows(json!([]))).is_ok());
+        assert!(acked(&b.history, json!([])).is_ok());
 
         let mut c = Builder::default();
         save(&mut c, "tab-1", 1, "l1");
@@ -495,9 +579,18 @@ mod tests {
         // The right start but another end is other content.
         let moved =
             json!([{"id": 7, "video_id": "v1", "loop_id": "l1", "start_s": 10, "end_s": 99}]);
-        let v = acked_durable(&c.history, &rows(moved));
+        let v = acked(&c.history, moved.clone());
         assert_eq!(indices(&v), [0]);
         let why = v.violation.unwrap().explanation;
+        assert!(why.contains("bounds 10-14 at 0.002s"), "{why}");
+        // Committed, then moved by nothing in the history: the end state decides.
+        let s = audited(
+            moved.clone(),
+            json!([row(7, "l1"), moved.as_array().unwrap()[0]]),
+            &[],
+        );
+        let v = acked_durable(&c.history, s.rows("t"), Commits::of(&s, "t"));
+        let why = v.violation.expect("moved").explanation;
         assert!(why.contains("was saved at 0.002s"), "{why}");
     }
 
@@ -553,14 +646,135 @@ mod tests {
         let mut b = Builder::default();
         save(&mut b, "tab-1", 1, "l1");
         done(&mut b, EntryType::Ok, 1, "saved");
-        assert!(queued_eventually_synced(&b.history, &rows(json!([]))).is_ok());
+        assert!(queued(&b.history, json!([])).is_ok());
 
         let mut q = Builder::default();
         save(&mut q, "tab-1", 1, "l1");
         with_error(&mut q, EntryType::Info, 1, json!({"shown": "queued"}));
-        let v = queued_eventually_synced(&q.history, &rows(json!([])));
+        let v = queued(&q.history, json!([]));
         assert_eq!(indices(&v), [0]);
         let why = v.violation.unwrap().explanation;
         assert!(why.contains("shown as queued at 0.002s"), "{why}");
+    }
+
+    fn save_at(b: &mut Builder, process: &str, op: u32, start: u64) {
+        b.invoke(
+            process,
+            "save",
+            op,
+            json!({"tab": "tab-1", "video": "v1", "loop": "l1", "start_s": start, "end_s": start + 4}),
+        );
+    }
+
+    fn bounds(start: u64) -> Value {
+        json!({"id": 1, "user_id": "u1", "video_id": "v1", "loop_id": "l1", "start_s": start, "end_s": start + 4})
+    }
+
+    /// Shown saved means committed by then: the end state alone cannot tell a save shown
+    /// saved a moment before its own write landed from one shown after it.
+    #[test]
+    fn a_save_shown_saved_before_its_bounds_committed_is_not_durable() {
+        let mut b = Builder::default();
+        save_at(&mut b, "client-1", 1, 10);
+        // Shown saved at 2 ms.
+        done(&mut b, EntryType::Ok, 1, "saved");
+        let late = audited(json!([bounds(10)]), json!([bounds(10)]), &[3]);
+        let v = acked_durable(&b.history, late.rows("t"), Commits::of(&late, "t"));
+        let why = v
+            .violation
+            .expect("shown saved before the commit")
+            .explanation;
+        assert!(why.contains("bounds 10-14"), "{why}");
+        let on_time = audited(json!([bounds(10)]), json!([bounds(10)]), &[1]);
+        assert!(acked_durable(&b.history, on_time.rows("t"), Commits::of(&on_time, "t")).is_ok());
+        // Without commit times only the order is known: committed at all is enough.
+        let untimed = audited(json!([bounds(10)]), json!([bounds(10)]), &[]);
+        assert!(acked_durable(&b.history, untimed.rows("t"), Commits::of(&untimed, "t")).is_ok());
+    }
+
+    /// Two overlapping saves of one loop may end either way, but each one shown saved (or
+    /// queued) must have written its own bounds at some point.
+    #[test]
+    fn a_save_whose_bounds_were_never_written_is_lost_even_if_another_save_covers_it() {
+        let mut b = Builder::default();
+        save_at(&mut b, "client-1", 1, 10);
+        save_at(&mut b, "client-1", 2, 20);
+        done(&mut b, EntryType::Ok, 1, "saved");
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            2,
+            json!({"shown": "saved"}),
+        );
+        assert_eq!(indices(&acked(&b.history, json!([bounds(10)]))), [1]);
+        let both = audited(json!([bounds(10)]), json!([bounds(20), bounds(10)]), &[]);
+        assert!(acked_durable(&b.history, both.rows("t"), Commits::of(&both, "t")).is_ok());
+
+        let mut q = Builder::default();
+        save_at(&mut q, "client-1", 1, 10);
+        save_at(&mut q, "client-1", 2, 20);
+        done(&mut q, EntryType::Ok, 1, "saved");
+        with_error(&mut q, EntryType::Info, 2, json!({"shown": "queued"}));
+        assert_eq!(indices(&queued(&q.history, json!([bounds(10)]))), [1]);
+        let both = audited(json!([bounds(10)]), json!([bounds(20), bounds(10)]), &[]);
+        assert!(
+            queued_eventually_synced(&q.history, both.rows("t"), Commits::of(&both, "t")).is_ok()
+        );
+    }
+
+    /// A browser's own saves are one sequence: one it began before the next and showed as
+    /// queued must not land on top of it, even when the two overlapped. Another browser's
+    /// queued save may (nothing orders two browsers' deliveries).
+    #[test]
+    fn a_queued_save_of_the_same_browser_must_not_end_on_top_of_a_later_one() {
+        let history = |second: &str| {
+            let mut b = Builder::default();
+            save_at(&mut b, "client-1", 1, 10);
+            with_error(&mut b, EntryType::Info, 1, json!({"shown": "queued"}));
+            save_at(&mut b, second, 2, 20);
+            b.complete(second, EntryType::Ok, "save", 2, json!({"shown": "saved"}));
+            b.history
+        };
+        let committed = json!([bounds(20), bounds(10)]);
+        let s = audited(json!([bounds(10)]), committed.clone(), &[]);
+        let same = history("client-1");
+        let v = acked_durable(&same, s.rows("t"), Commits::of(&s, "t"));
+        assert_eq!(indices(&v), [2]);
+        assert!(acked_durable(&history("client-2"), s.rows("t"), Commits::of(&s, "t")).is_ok());
+        let ends_newer = audited(json!([bounds(20)]), committed.clone(), &[]);
+        assert!(acked_durable(&same, ends_newer.rows("t"), Commits::of(&ends_newer, "t")).is_ok());
+        // Overlapping: the queued save began first, so it still must not end on top.
+        let mut b = Builder::default();
+        save_at(&mut b, "client-1", 1, 10);
+        save_at(&mut b, "client-1", 2, 20);
+        with_error(&mut b, EntryType::Info, 1, json!({"shown": "queued"}));
+        b.complete(
+            "client-1",
+            EntryType::Ok,
+            "save",
+            2,
+            json!({"shown": "saved"}),
+        );
+        let v = acked_durable(&b.history, s.rows("t"), Commits::of(&s, "t"));
+        assert_eq!(indices(&v), [1]);
+        // The later save queued, the earlier one saved: the later one may still land last.
+        let mut c = Builder::default();
+        save_at(&mut c, "client-1", 1, 10);
+        save_at(&mut c, "client-1", 2, 20);
+        done(&mut c, EntryType::Ok, 1, "saved");
+        with_error(&mut c, EntryType::Info, 2, json!({"shown": "queued"}));
+        assert!(acked_durable(
+            &c.history,
+            ends_newer.rows("t"),
+            Commits::of(&ends_newer, "t")
+        )
+        .is_ok());
+        assert!(queued_eventually_synced(
+            &c.history,
+            ends_newer.rows("t"),
+            Commits::of(&ends_newer, "t")
+        )
+        .is_ok());
     }
 }

@@ -32,6 +32,11 @@ pub struct FinalState {
     /// Every row image committed to the tables the logic audits, in commit order.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub audit: BTreeMap<String, Vec<Row>>,
+    /// When each image of `audit` committed, in simulated milliseconds, image for image:
+    /// an acknowledgement can then be checked against a commit the server made, not only
+    /// the end state. Empty where the backend keeps only the order (PostgreSQL).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub audit_ms: BTreeMap<String, Vec<u64>>,
 }
 
 impl FinalState {

@@ -131,5 +131,6 @@ pub fn state(table: &str, rows: Value) -> FinalState {
         tables: [(table.to_string(), rows)].into_iter().collect(),
         clients: Default::default(),
         audit: Default::default(),
+        audit_ms: Default::default(),
     }
 }

@@ -307,6 +307,7 @@ async fn drive(
             tables,
             clients: crate::client::device::disks_of(&devices),
             audit,
+            audit_ms: Default::default(),
         },
         stats: RunStats {
             sim_ms: elapsed_ms,

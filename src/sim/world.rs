@@ -189,11 +189,12 @@ pub fn run_plan(plan: &Plan, logic: &dyn ScenarioLogic) -> Result<RunOutput> {
     let sim_ms = sim.elapsed().as_millis() as u64;
     drop(sim);
     let clients = crate::client::device::disks_of(&devices);
-    let audit = audit_of(&store.borrow(), &logic.audited_tables());
+    let (audit, audit_ms) = audit_of(&store.borrow(), &logic.audited_tables());
     let state = FinalState {
         tables: store.borrow().snapshot(),
         clients,
         audit,
+        audit_ms,
     };
     let store_errors = store.borrow().errors.clone();
     let history = Rc::try_unwrap(history)
@@ -363,12 +364,26 @@ fn apply(
     }
 }
 
-/// Every row image `tables` committed, in commit order: what an audit trigger would log.
-fn audit_of(store: &Store, tables: &[String]) -> BTreeMap<String, Vec<crate::backend::Row>> {
-    let mut out: BTreeMap<String, Vec<crate::backend::Row>> = BTreeMap::new();
+/// Images by table, and when each committed.
+type Audit = (
+    BTreeMap<String, Vec<crate::backend::Row>>,
+    BTreeMap<String, Vec<u64>>,
+);
+
+/// Every row image `tables` committed, in commit order: what an audit trigger would log,
+/// with the simulated millisecond of each commit.
+fn audit_of(store: &Store, tables: &[String]) -> Audit {
+    let mut out: Audit = Default::default();
     for rec in store.wal_after(0) {
         if let (true, Some(row)) = (tables.contains(&rec.table), &rec.row) {
-            out.entry(rec.table.clone()).or_default().push(row.clone());
+            out.0
+                .entry(rec.table.clone())
+                .or_default()
+                .push(row.clone());
+            out.1
+                .entry(rec.table.clone())
+                .or_default()
+                .push(rec.commit_ms);
         }
     }
     out

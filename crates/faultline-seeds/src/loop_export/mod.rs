@@ -132,6 +132,7 @@ pub fn system(scenario: &Scenario) -> Result<SystemSpec> {
             TableDef::new(TABLE).unique(&reference::KEY_WITHOUT_VIDEO),
         )
         .setup_table(TABLE)
+        .audit(TABLE)
         .workload(move |rng, safety_ms, knobs| Ok(workload.generate(rng, safety_ms, knobs)))
         .variants_from(builtins)
         .variants_from(mutants)
@@ -150,12 +151,12 @@ fn invariants() -> [Invariant; 5] {
         })
         .reads(TABLE),
         Invariant::new(loops::ACKED_DURABLE, |h, s| {
-            loops::acked_durable(h, s.rows(TABLE))
+            loops::acked_durable(h, s.rows(TABLE), loops::Commits::of(s, TABLE))
         })
         .reads(TABLE),
         Invariant::new(loops::NO_SILENT_FAILURE, |h, _| loops::no_silent_failure(h)),
         Invariant::new(loops::QUEUED_EVENTUALLY_SYNCED, |h, s| {
-            loops::queued_eventually_synced(h, s.rows(TABLE))
+            loops::queued_eventually_synced(h, s.rows(TABLE), loops::Commits::of(s, TABLE))
         })
         .reads(TABLE),
         // Upserts of a loop cannot refuse each other: no contention excuses a failure.

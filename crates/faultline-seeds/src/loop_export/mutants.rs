@@ -24,6 +24,16 @@ pub enum Mutant {
     RefuseAll,
     /// The wait for delivery is in seconds where milliseconds are meant.
     PromptInSeconds,
+    /// The outbox worker stops for good at its first failed delivery.
+    StopAfterFailure,
+    /// The worker drops an entry after five failed deliveries.
+    GiveUpAfterRetries,
+    /// One delivery marks every pending entry done.
+    ClearOnSuccess,
+    /// A save of a loop already pending waits for that entry instead of queueing its own.
+    DedupeByLoop,
+    /// The tab takes the delivery of the entry before its own as its own.
+    SavedOnPreviousDelivery,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -37,7 +47,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every loop-export mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 7] = [
+pub const MUTANTS: [(Mutant, Entry); 12] = [
     (
         Mutant::DropOnError,
         entry(
@@ -92,6 +102,46 @@ pub const MUTANTS: [(Mutant, Entry); 7] = [
             "mut_prompt_in_seconds",
             "the tab's wait for delivery is written in seconds where milliseconds are meant (3, not 3000), so a save on a healthy network is shown as queued with a timeout",
             "failures_justified",
+        ),
+    ),
+    (
+        Mutant::StopAfterFailure,
+        entry(
+            "mut_stop_after_failure",
+            "the outbox worker returns at its first failed delivery instead of backing off and trying again, so everything queued after a fault stays on the device",
+            "queued_eventually_synced",
+        ),
+    ),
+    (
+        Mutant::GiveUpAfterRetries,
+        entry(
+            "mut_give_up_after_retries",
+            "the outbox worker gives an entry up and drops it after five failed deliveries in a row, so a loop queued through a longer outage never reaches the server",
+            "queued_eventually_synced",
+        ),
+    ),
+    (
+        Mutant::ClearOnSuccess,
+        entry(
+            "mut_clear_on_success",
+            "a delivered entry clears the whole outbox instead of only itself, so the loops queued behind it are never sent",
+            "queued_eventually_synced",
+        ),
+    ),
+    (
+        Mutant::DedupeByLoop,
+        entry(
+            "mut_dedupe_by_loop",
+            "a save of a loop that already has an entry pending is folded into that entry (deduplicated by loop, not by save) and shown saved when it is delivered, though its new bounds were never sent",
+            "acked_durable",
+        ),
+    ),
+    (
+        Mutant::SavedOnPreviousDelivery,
+        entry(
+            "mut_saved_on_previous_delivery",
+            "the tab compares outbox sequence numbers off by one and shows \"saved\" when the entry before its own is delivered",
+            "acked_durable",
         ),
     ),
 ];

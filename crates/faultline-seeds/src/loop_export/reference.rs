@@ -44,7 +44,16 @@ pub async fn save<B: Backend, A: AuthApi>(
         return scope.fail(shown, &DbError::Unreachable("offline".into()));
     }
     let payload = json!({"op": op, "save": save}).to_string();
-    let entry = browser.outbox.enqueue(&payload);
+    let same_loop = |e: &faultline::client::Entry| {
+        let queued: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+        queued["save"]["video"] == json!(save.video)
+            && queued["save"]["loop_id"] == json!(save.loop_id)
+    };
+    let folded = match bug {
+        Some(Mutant::DedupeByLoop) => browser.outbox.pending().into_iter().find(same_loop),
+        _ => None,
+    };
+    let entry = folded.unwrap_or_else(|| browser.outbox.enqueue(&payload));
     browser.work.notify_one();
     if bug == Some(Mutant::SavedOnEnqueue) {
         return scope.ok(
@@ -60,7 +69,12 @@ pub async fn save<B: Backend, A: AuthApi>(
     loop {
         // Registered before looking, so a delivery in between still wakes this tab.
         let woken = browser.synced.notified();
-        if let Some(id) = browser.delivered.borrow().get(&entry.seq) {
+        let mine = if bug == Some(Mutant::SavedOnPreviousDelivery) {
+            entry.seq.saturating_sub(1).max(1)
+        } else {
+            entry.seq
+        };
+        if let Some(id) = browser.delivered.borrow().get(&mine) {
             return scope.ok(json!({"loop": save.loop_id, "video": save.video, "shown": "saved", "id": id, "key": entry.key}));
         }
         let now = ctx.now_ms();
@@ -143,6 +157,12 @@ pub async fn sync_worker<B: Backend, A: AuthApi>(
                     .and_then(|r| r.get("id").cloned())
                     .unwrap_or(Value::Null);
                 browser.outbox.finish(entry.seq, true);
+                if bug == Some(Mutant::ClearOnSuccess) {
+                    for rest in browser.outbox.pending() {
+                        let _ = browser.outbox.claim();
+                        browser.outbox.finish(rest.seq, true);
+                    }
+                }
                 browser.delivered.borrow_mut().insert(entry.seq, id.clone());
                 browser.synced.notify_waiters();
                 if let Some(scope) = open.remove(&entry.seq) {
@@ -158,7 +178,14 @@ pub async fn sync_worker<B: Backend, A: AuthApi>(
                     .outbox
                     .finish(entry.seq, bug == Some(Mutant::DropOnError));
                 *browser.last_sync_error.borrow_mut() = Some(e);
+                if bug == Some(Mutant::StopAfterFailure) {
+                    return;
+                }
                 failures += 1;
+                if bug == Some(Mutant::GiveUpAfterRetries) && failures >= POLICY.max_attempts {
+                    browser.outbox.finish(entry.seq, true);
+                    failures = 0;
+                }
                 delay = POLICY.delay_ms(failures, delay, &mut ctx.rng.borrow_mut());
                 ctx.sleep_ms(delay.max(POLICY.base_ms)).await;
             }

@@ -21,6 +21,18 @@ pub enum Mutant {
     StaleBase,
     /// A refused edit takes the server's value without telling the user.
     ConflictNotShown,
+    /// The outbox is replayed newest first.
+    NewestFirst,
+    /// One applied operation clears the whole outbox.
+    ClearOnSuccess,
+    /// A new edit replaces any pending edit of the same run, whatever its field.
+    CoalesceByRecord,
+    /// A usage operation's id is made from its content, not its op.
+    UsageIdFromContent,
+    /// After a push the outbox is rewritten from the copy taken before it was sent.
+    StaleOutboxWrite,
+    /// A refused edit is shown as a conflict, then sent again on the server's version.
+    ConflictResend,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -34,7 +46,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every offline-sync mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 5] = [
+pub const MUTANTS: [(Mutant, Entry); 11] = [
     (
         Mutant::OutboxNotPersisted,
         entry(
@@ -72,6 +84,54 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
         entry(
             "mut_conflict_not_shown",
             "an edit the server refused as a conflict quietly takes the server's value, and the user is never shown the conflict",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::NewestFirst,
+        entry(
+            "mut_newest_first",
+            "the sync sends the outbox newest operation first, so after an offline spell a device's older edit of a field is applied over its newer one",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::ClearOnSuccess,
+        entry(
+            "mut_clear_on_success",
+            "an applied push clears the whole outbox instead of removing its own operation, so the operations queued behind it are never sent",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::CoalesceByRecord,
+        entry(
+            "mut_coalesce_by_record",
+            "a new edit replaces a pending edit of the same run instead of the same field, so an unsent edit of another field is dropped",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::UsageIdFromContent,
+        entry(
+            "mut_usage_id_from_content",
+            "a usage operation's id is made from the credits it charges instead of its op, so a second generation of the same cost is taken as a repeat and never charged",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::StaleOutboxWrite,
+        entry(
+            "mut_stale_outbox_write",
+            "after a push the outbox is rewritten from the copy taken before the request went out, losing any edit queued while it was in flight",
+            "no_lost_acked_edit",
+        ),
+    ),
+    (
+        Mutant::ConflictResend,
+        entry(
+            "mut_conflict_resend",
+            "an edit the server refused is shown as a conflict, then sent again on the server's version, overwriting the other device's edit it lost to",
             "no_lost_acked_edit",
         ),
     ),

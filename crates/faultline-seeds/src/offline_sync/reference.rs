@@ -18,6 +18,9 @@ use faultline::system::ClientCtx;
 /// Where the outbox lives on the device.
 const OUTBOX_KEY: &str = "outbox";
 
+/// Added to an op by the mutant that sends a refused edit again.
+const RESEND: u32 = 1_000_000;
+
 /// One pending operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
@@ -91,6 +94,12 @@ impl Outbox {
     ) {
         let base = field_version(local.get(record).as_ref(), field);
         let (scope, value, _) = begin_edit(ctx, local, op, record, field, false);
+        if self.bug == Some(Mutant::CoalesceByRecord) {
+            // Meant to fold repeated edits of one field into the newest.
+            self.items
+                .borrow_mut()
+                .retain(|p| !matches!(&p.edit, Some((r, _, _)) if r == record));
+        }
         self.items.borrow_mut().push(Pending {
             op,
             edit: Some((record.into(), field.into(), value.clone())),
@@ -125,7 +134,12 @@ impl Outbox {
             return;
         }
         loop {
-            let Some(item) = self.items.borrow().first().cloned() else {
+            let next = if self.bug == Some(Mutant::NewestFirst) {
+                self.items.borrow().last().cloned()
+            } else {
+                self.items.borrow().first().cloned()
+            };
+            let Some(item) = next else {
                 break;
             };
             if !self.send(ctx, local, &item).await {
@@ -153,11 +167,19 @@ impl Outbox {
                 "apply_op",
                 json!({"op_id": op_id, "record": record, "field": field, "value": value, "base_version": item.base}),
             ),
-            None => Request::rpc(
-                "log_usage",
-                json!({"op_id": op_id, "row": usage_row(&ctx.user, item.op, item.credits)}),
-            ),
+            None => {
+                let op_id = if self.bug == Some(Mutant::UsageIdFromContent) {
+                    format!("usage-{}-{}", ctx.user, item.credits)
+                } else {
+                    op_id.clone()
+                };
+                Request::rpc(
+                    "log_usage",
+                    json!({"op_id": op_id, "row": usage_row(&ctx.user, item.op, item.credits)}),
+                )
+            }
         };
+        let before = self.items.borrow().clone();
         let answer = match ctx.call(request).await {
             Ok(r) => r.value(),
             Err(e) => {
@@ -169,7 +191,13 @@ impl Outbox {
                 return false;
             }
         };
-        self.items.borrow_mut().retain(|p| p.op != item.op);
+        match self.bug {
+            Some(Mutant::ClearOnSuccess) => self.items.borrow_mut().clear(),
+            Some(Mutant::StaleOutboxWrite) => {
+                *self.items.borrow_mut() = before.into_iter().filter(|p| p.op != item.op).collect()
+            }
+            _ => self.items.borrow_mut().retain(|p| p.op != item.op),
+        }
         if let Some((record, field, value)) = &item.edit {
             let fv = answer
                 .get("field_version")
@@ -193,6 +221,16 @@ impl Outbox {
                     json!({"record": record, "field": field}),
                 );
                 c.ok(json!({"record": record, "field": field, "yours": value, "kept": kept}));
+                if self.bug == Some(Mutant::ConflictResend) && item.op < RESEND {
+                    // A new id, or the server would answer with the stored refusal.
+                    let mut again = item.clone();
+                    again.op += RESEND;
+                    again.base = fv;
+                    self.items.borrow_mut().insert(0, again);
+                    self.persist(ctx);
+                    scope.ok(answer);
+                    return true;
+                }
             }
             local.update(&ctx.device, record, |run| {
                 if !later {
