@@ -26,8 +26,6 @@ pub enum Mutant {
     LsnOffByOne,
     /// A poll that fails is retried once on any host.
     FallbackAnyHost,
-    /// The generator's read-back that fails is retried once on any host.
-    VerifyFallbackAnyHost,
     /// A failed poll clears the session's LSN.
     ErrorClearsSession,
 }
@@ -43,7 +41,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every story-progress mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 10] = [
+pub const MUTANTS: [(Mutant, Entry); 9] = [
     (
         Mutant::WriteOnce,
         entry(
@@ -106,14 +104,6 @@ pub const MUTANTS: [(Mutant, Entry); 10] = [
             "mut_fallback_any_host",
             "a poll whose read fails (a replica's answer lost) is retried once on whatever host the balancer picks, and the page shows that",
             "monotonic_progress",
-        ),
-    ),
-    (
-        Mutant::VerifyFallbackAnyHost,
-        entry(
-            "mut_verify_fallback_any_host",
-            "the generator's read-back that fails (a replica's answer lost) is retried once on whatever host the balancer picks",
-            "read_your_writes",
         ),
     ),
     (

@@ -62,11 +62,7 @@ pub async fn write<B: Backend, A: AuthApi>(
         Some(Mutant::VerifyAtOldLsn) => ReadFrom::AtLeast { lsn: before },
         _ => ReadFrom::AtLeast { lsn: *session_lsn },
     };
-    let mut read = read_status(ctx, from).await;
-    if read.is_err() && bug == Some(Mutant::VerifyFallbackAnyHost) {
-        read = read_status(ctx, ReadFrom::Any).await;
-    }
-    match read {
+    match read_status(ctx, from).await {
         Ok(s) => {
             *session_lsn = (*session_lsn).max(s.lsn.unwrap_or(0));
             scope.ok(json!({"read": s.progress, "host": s.host, "lsn": s.lsn}))
