@@ -4,7 +4,8 @@
 //!
 //! - a send shown as sent must have been saved: the image of the version its save reported
 //!   holds the message (a send that reports no version needs some image holding it);
-//! - no committed image, not only the last one, holds a message twice.
+//! - no committed image, not only the last one, holds a message twice;
+//! - a send shown as failed was not saved before the failure was shown.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +14,7 @@ use serde_json::Value;
 use super::chat::{NO_DUPLICATE_MESSAGES, NO_LOST_MESSAGES};
 use super::{secs, Verdict, Witness};
 use crate::backend::Row;
-use crate::history::History;
+use crate::history::{EntryType, History};
 
 fn messages(image: &Row) -> &[Value] {
     image
@@ -59,6 +60,54 @@ pub fn sent_was_saved(history: &History, images: &[Row]) -> Verdict {
         }
     }
     Verdict::holds(NO_LOST_MESSAGES)
+}
+
+/// A send shown as failed ("not sent") must not have been saved before the device said so:
+/// no image the server had committed by then holds its message. What had been committed
+/// by the moment of the failure is known from the history alone: the highest version any
+/// acknowledged send reported before it (each such version's image was committed by
+/// then, and images commit in version order). A message exists only on its own device
+/// until one of that device's saves commits it, so an image holding it that early means
+/// the failing send's own save committed, and the user, told it was not sent, sends it
+/// again. A failed message saved later (with the device's next send) is not judged.
+/// Reported under `name` (the scenario's `failures_justified`).
+pub fn failed_was_not_saved(history: &History, images: &[Row], name: &str) -> Verdict {
+    if images.is_empty() {
+        return Verdict::holds(name);
+    }
+    let sends = history.operations_named("send");
+    for s in sends.iter().filter(|o| o.outcome() == EntryType::Fail) {
+        let Some(shown) = s.completion else { continue };
+        let msg = &s.invoke.value["msg"];
+        let committed = sends
+            .iter()
+            .filter(|o| o.is_ok() && o.completion.is_some_and(|c| c.index < shown.index))
+            .filter_map(|o| o.result().get("version").and_then(Value::as_i64))
+            .max();
+        let Some(committed) = committed else { continue };
+        let early = images.iter().find(|image| {
+            image
+                .get("version")
+                .and_then(Value::as_i64)
+                .is_some_and(|v| v <= committed)
+                && holds(image, msg)
+        });
+        if let Some(image) = early {
+            return Verdict::violated(
+                name,
+                format!(
+                    "{} was told at {} that message {msg} was not sent, but the server already \
+                     held it (version {}): a save of it had committed, and the user will send \
+                     it again.",
+                    s.invoke.process,
+                    secs(shown.time_us),
+                    image.get("version").unwrap_or(&Value::Null),
+                ),
+                vec![Witness::of(s, format!("send {msg}, shown as not sent"))],
+            );
+        }
+    }
+    Verdict::holds(name)
 }
 
 /// `no_duplicate_messages` on every committed image: a duplicate a later merge removed was
@@ -133,6 +182,41 @@ mod tests {
         sent(&mut unversioned, 1, "m1", Value::Null);
         assert!(sent_was_saved(&unversioned.history, &early).is_ok());
         assert!(!sent_was_saved(&unversioned.history, &[image(1, &[])]).is_ok());
+    }
+
+    #[test]
+    fn a_send_shown_as_failed_must_not_have_been_saved_by_then() {
+        // d1's send of m1 fails after d2's send was acknowledged at version 3.
+        let judge = |images: &[Row]| {
+            let mut b = Builder::default();
+            b.invoke("d1", "send", 1, json!({"msg": "m1"}));
+            b.invoke("d2", "send", 2, json!({"msg": "m2"}));
+            b.complete("d2", EntryType::Ok, "send", 2, json!({"version": 3}));
+            b.complete("d1", EntryType::Fail, "send", 1, json!({}));
+            failed_was_not_saved(&b.history, images, "failures_justified")
+        };
+        let lied = [image(2, &["m1"]), image(3, &["m1", "m2"])];
+        let verdict = judge(&lied);
+        assert_eq!(verdict.invariant, "failures_justified");
+        let v = verdict
+            .violation
+            .expect("m1 was saved before it was shown failed");
+        assert!(v.explanation.contains("version 2"), "{}", v.explanation);
+        // Saved only after the failure was shown (the device's next send carried it).
+        assert!(judge(&[image(3, &["m2"]), image(4, &["m2", "m1"])]).is_ok());
+        assert!(judge(&[]).is_ok(), "no audit, nothing to judge");
+        // An unknown outcome may have been saved; only a definite failure is judged.
+        let mut unknown = Builder::default();
+        unknown.invoke("d1", "send", 1, json!({"msg": "m1"}));
+        unknown.invoke("d2", "send", 2, json!({"msg": "m2"}));
+        unknown.complete("d2", EntryType::Ok, "send", 2, json!({"version": 3}));
+        unknown.complete("d1", EntryType::Info, "send", 1, json!({}));
+        assert!(failed_was_not_saved(&unknown.history, &lied, "f").is_ok());
+        // With nothing acknowledged before the failure, nothing is known committed by then.
+        let mut alone = Builder::default();
+        alone.invoke("d1", "send", 1, json!({"msg": "m1"}));
+        alone.complete("d1", EntryType::Fail, "send", 1, json!({}));
+        assert!(failed_was_not_saved(&alone.history, &lied, "f").is_ok());
     }
 
     #[test]

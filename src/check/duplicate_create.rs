@@ -70,7 +70,11 @@ pub fn check(
 /// against the distinct logical creates (invoke `key_col`, the form the user submitted, as
 /// the history records it) that asked for that content. More rows than forms means some
 /// form produced two, even when the client sent each attempt under a key of its own
-/// making. Rows present before the run must not share content with a create.
+/// making. Only forms the user was not told definitively failed count: a form whose every
+/// submission completed `fail` ("couldn't create the card") must have made no row, so a
+/// create shown as failed after an attempt of it committed is caught too (the user, told
+/// it failed, submits it again). Rows present before the run must not share content with
+/// a create.
 pub fn check_per_form(
     history: &History,
     state: &FinalState,
@@ -84,7 +88,9 @@ pub fn check_per_form(
         return keyed;
     }
     let creates = history.operations_named("create");
-    let mut forms: BTreeMap<Key, (&Value, Vec<Key>)> = BTreeMap::new();
+    // Per content: every form submitted, and the forms some submission of which may
+    // have taken effect (ok, or an unknown outcome).
+    let mut forms: BTreeMap<Key, (&Value, Vec<Key>, Vec<Key>)> = BTreeMap::new();
     for o in &creates {
         let (Some(content), Some(key)) =
             (o.invoke.value.get(content_col), o.invoke.value.get(key_col))
@@ -93,12 +99,15 @@ pub fn check_per_form(
         };
         let slot = forms
             .entry(Key::of(content))
-            .or_insert((content, Vec::new()));
+            .or_insert((content, Vec::new(), Vec::new()));
         if !slot.1.contains(&Key::of(key)) {
             slot.1.push(Key::of(key));
         }
+        if o.may_have_happened() && !slot.2.contains(&Key::of(key)) {
+            slot.2.push(Key::of(key));
+        }
     }
-    for (content_key, (content, keys)) in &forms {
+    for (content_key, (content, keys, live)) in &forms {
         let made: Vec<String> = state
             .rows(table)
             .iter()
@@ -108,7 +117,7 @@ pub fn check_per_form(
             })
             .map(|r| r.get("id").unwrap_or(&Value::Null).to_string())
             .collect();
-        if made.len() <= keys.len() {
+        if made.len() <= live.len() {
             continue;
         }
         let ops: Vec<Witness> = creates
@@ -116,12 +125,22 @@ pub fn check_per_form(
             .filter(|o| o.invoke.value.get(content_col) == Some(content))
             .map(|o| Witness::of(o, format!("create {content_col}={content}")))
             .collect();
+        let how = if made.len() <= keys.len() {
+            format!(
+                "{} of those forms the user was told had failed, yet a submission of one \
+                 committed a row",
+                keys.len() - live.len()
+            )
+        } else {
+            "a retried or double-submitted create made a row again, under a key the client \
+             made up per request rather than one per form"
+                .to_string()
+        };
         return Verdict::violated(
             name,
             format!(
                 "{} form(s) asked for a {content_col} of {content}, and the table holds {} rows \
-                 with it (ids {}): a retried or double-submitted create made a row again, \
-                 under a key the client made up per request rather than one per form.",
+                 with it (ids {}): {how}.",
                 keys.len(),
                 made.len(),
                 made.join(", ")

@@ -40,11 +40,14 @@ fn reloaded(op: &Operation<'_>) -> &'static str {
     }
 }
 
-/// Checks `monotonic_progress`: per poller, in completion order, each ok poll shows at
-/// least the most any earlier poll showed.
+/// Checks `monotonic_progress`: per poller, in completion order, each completed poll
+/// leaves the page showing at least the most any earlier poll showed. A failed poll is
+/// judged too: its `shown` is what the page displays after the error, and an error
+/// handler that resets the bar moves it backwards as surely as a stale read does (a
+/// failed poll that reports no `shown` changed nothing the checker can see).
 pub fn monotonic_progress(history: &History) -> Verdict {
     let mut polls = history.operations_named("poll");
-    polls.retain(|o| o.is_ok());
+    polls.retain(|o| o.completion.is_some());
     polls.sort_by_key(|o| (o.invoke.process.clone(), end_us(o)));
     let mut best: BTreeMap<&str, (u64, &Operation<'_>)> = BTreeMap::new();
     for op in &polls {
@@ -54,12 +57,16 @@ pub fn monotonic_progress(history: &History) -> Verdict {
         let process = op.invoke.process.as_str();
         match best.get(process) {
             Some(&(high, earlier)) if shown < high => {
+                let why = if op.is_ok() {
+                    "a read was served by a host that had not yet replayed the newer progress"
+                } else {
+                    "the poll failed and the page replaced what it showed"
+                };
                 return Verdict::violated(
                     MONOTONIC_PROGRESS,
                     format!(
                         "{process} showed progress {high} at {}, then {shown} at {}{}: the \
-                         display went backwards because a read was served by a host that had \
-                         not yet replayed the newer progress.",
+                         display went backwards because {why}.",
                         secs(end_us(earlier)),
                         secs(end_us(op)),
                         host(op),
@@ -304,12 +311,26 @@ mod tests {
             "showed 40, first poll after the page loaded"
         );
 
-        // Only answers the tab displayed count: a failed poll's value never reached the page.
-        let mut failed = Builder::default();
-        poll(&mut failed, "tab", 1, 85, 85);
-        failed.invoke("tab", "poll", 2, json!({}));
-        failed.complete("tab", EntryType::Fail, "poll", 2, json!({"shown": 10}));
-        assert!(monotonic_progress(&failed.history).is_ok());
+        // A failed poll's `shown` is what the page displays after the error: keeping the
+        // bar holds, resetting it (an error handler showing 0) went backwards, and a
+        // failure that reports nothing shown is not judged.
+        let failed = |shown: Value| {
+            let mut b = Builder::default();
+            poll(&mut b, "tab", 1, 85, 85);
+            b.invoke("tab", "poll", 2, json!({}));
+            b.complete("tab", EntryType::Fail, "poll", 2, json!({ "shown": shown }));
+            poll(&mut b, "tab", 3, 90, 90);
+            monotonic_progress(&b.history)
+        };
+        assert!(failed(json!(85)).is_ok());
+        assert!(failed(Value::Null).is_ok());
+        let reset = failed(json!(0)).violation.expect("the bar reset to 0");
+        assert!(
+            reset.explanation.contains("poll failed"),
+            "{}",
+            reset.explanation
+        );
+        assert_eq!(reset.ops[1].detail, "showed 0");
     }
 
     fn verify(h: &mut Builder, who: &str, op: u32, kind: EntryType, read: u64) {

@@ -119,6 +119,69 @@ fn duplicate_create_per_form_counts_rows_against_submitted_forms() {
     assert!(!check(&keyed).is_ok(), "the keyed check still runs first");
 }
 
+/// A create the user was told failed must have made nothing: its row is a card the user
+/// believes does not exist (and will submit again). A form one submission of which
+/// succeeded, or whose outcome is unknown, may have made its row.
+#[test]
+fn duplicate_create_per_form_counts_a_failed_form_that_made_a_row() {
+    let rows = state(
+        T,
+        json!([{"id": 1, "form_id": "f1", "name": "n"}, {"id": 2, "form_id": "f2", "name": "n"}]),
+    );
+    let judge = |second: &[EntryType]| {
+        let mut h = Builder::default();
+        h.invoke("a", "create", 1, json!({"form_id": "f1", "name": "n"}));
+        h.complete("a", EntryType::Ok, "create", 1, json!({"form_id": "f1"}));
+        for (i, kind) in second.iter().enumerate() {
+            let op = 2 + i as u32;
+            h.invoke("b", "create", op, json!({"form_id": "f2", "name": "n"}));
+            h.complete("b", *kind, "create", op, json!({}));
+        }
+        duplicate_create::check_per_form(
+            &h.history,
+            &rows,
+            T,
+            "form_id",
+            "name",
+            duplicate_create::NAME,
+        )
+    };
+    let v = judge(&[EntryType::Fail])
+        .violation
+        .expect("a failed form made a row");
+    assert!(
+        v.explanation.contains("told had failed"),
+        "{}",
+        v.explanation
+    );
+    assert!(
+        judge(&[EntryType::Info]).is_ok(),
+        "an unknown outcome may have made it"
+    );
+    assert!(
+        judge(&[EntryType::Fail, EntryType::Ok]).is_ok(),
+        "the other submission of a double submit made it"
+    );
+    let none = state(T, json!([{"id": 1, "form_id": "f1", "name": "n"}]));
+    let mut h = Builder::default();
+    h.invoke("a", "create", 1, json!({"form_id": "f1", "name": "n"}));
+    h.complete("a", EntryType::Ok, "create", 1, json!({"form_id": "f1"}));
+    h.invoke("b", "create", 2, json!({"form_id": "f2", "name": "n"}));
+    h.complete("b", EntryType::Fail, "create", 2, json!({}));
+    assert!(
+        duplicate_create::check_per_form(
+            &h.history,
+            &none,
+            T,
+            "form_id",
+            "name",
+            duplicate_create::NAME
+        )
+        .is_ok(),
+        "a failed form that made nothing"
+    );
+}
+
 fn card(title: &str, email: &str, version: i64) -> serde_json::Value {
     json!([{"id": 1, "title": title, "email": email, "version": version}])
 }

@@ -24,13 +24,19 @@ impl Scenario {
         let f = &self.file;
         let x = &f.faults;
         use Kind::{Count, Duration};
-        let spans: [(&str, &str, Span<u64>, Kind); 30] = [
+        let spans: [(&str, &str, Span<u64>, Kind); 31] = [
             ("network", "latency_ms", f.network.latency_ms, Duration),
             ("network", "timeout_ms", f.network.timeout_ms, Duration),
             ("auth", "access_ttl_ms", f.auth.access_ttl_ms, Duration),
             ("faults", "partitions", x.partitions, Count),
             ("faults", "oneway_partitions", x.oneway_partitions, Count),
             ("faults", "partition_ms", x.partition_ms, Duration),
+            (
+                "faults",
+                "oneway_partition_ms",
+                x.oneway_partition_ms.unwrap_or(x.partition_ms),
+                Duration,
+            ),
             ("faults", "holds", x.holds, Count),
             ("faults", "hold_ms", x.hold_ms, Duration),
             ("faults", "latency_spikes", x.latency_spikes, Count),

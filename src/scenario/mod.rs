@@ -161,6 +161,12 @@ pub struct FaultProfile {
     pub oneway_partitions: Span<u64>,
     /// How long each partition lasts.
     pub partition_ms: Span<u64>,
+    /// How long each one-way partition lasts, when it differs from `partition_ms`: an
+    /// answer lost for longer than a client's whole retry budget is what makes it give up
+    /// with the outcome unknown although its request committed, a path shorter faults
+    /// never reach. Unset, one-way partitions draw from `partition_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oneway_partition_ms: Option<Span<u64>>,
     /// Holds per run: messages delayed, then delivered at release.
     pub holds: Span<u64>,
     /// How long each hold lasts; past the client timeout the outcome becomes unknown.
@@ -224,6 +230,7 @@ impl Default for FaultProfile {
             partitions: Span::Fixed(0),
             oneway_partitions: Span::Fixed(0),
             partition_ms: Span::Range([200, 3000]),
+            oneway_partition_ms: None,
             holds: Span::Fixed(0),
             hold_ms: Span::Range([100, 4000]),
             latency_spikes: Span::Fixed(0),

@@ -86,3 +86,26 @@ fn a_profile_expectation_replaces_the_scenarios_for_its_seeds() {
     assert_eq!(s.expectation("naive", None).violates, ["no_silent_failure"]);
     assert!(s.expectation("reference", Some("calm")).violates.is_empty());
 }
+
+/// `oneway_partition_ms` is optional: unset, one-way partitions last `partition_ms`;
+/// set, it is bounds-checked at its own key.
+#[test]
+fn oneway_partition_ms_defaults_to_partition_ms_and_is_checked_at_its_key() {
+    let s = parse(MINIMAL).unwrap();
+    assert_eq!(s.file.faults.oneway_partition_ms, None);
+    let s = parse(&format!(
+        "{MINIMAL}[faults]\noneway_partition_ms = [200, 12000]\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        s.file.faults.oneway_partition_ms,
+        Some(Span::Range([200, 12000]))
+    );
+    let err = parse(&format!(
+        "{MINIMAL}[faults]\noneway_partition_ms = [9, 1]\n"
+    ))
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("faults.oneway_partition_ms"), "{msg}");
+    assert!(msg.contains("low <= high"), "{msg}");
+}

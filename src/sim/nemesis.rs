@@ -74,7 +74,7 @@ pub fn generate(
         knobs.insert("oneway_partitions".into(), oneway.into());
         windows(
             oneway,
-            profile.partition_ms,
+            profile.oneway_partition_ms.unwrap_or(profile.partition_ms),
             &mut rng,
             |client, server| Fault::PartitionOneway {
                 from: server,
@@ -247,5 +247,72 @@ fn replica_faults(
                 fault: Fault::ReplicaRestore { replica },
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Span;
+
+    fn plan(profile: &FaultProfile) -> Vec<FaultEvent> {
+        let clients = ["client-1".to_string(), "client-2".to_string()];
+        let targets = Targets {
+            clients: &clients,
+            users: &[],
+            replicas: &[],
+        };
+        generate(
+            profile,
+            SimRng::root(7),
+            &targets,
+            15_000,
+            &mut BTreeMap::new(),
+        )
+    }
+
+    fn span_of(events: &[FaultEvent], start: &str, end: &str) -> Vec<u64> {
+        let starts: Vec<u64> = events
+            .iter()
+            .filter(|e| e.fault.verb() == start)
+            .map(|e| e.at_ms)
+            .collect();
+        let ends: Vec<u64> = events
+            .iter()
+            .filter(|e| e.fault.verb() == end)
+            .map(|e| e.at_ms)
+            .collect();
+        starts.iter().zip(&ends).map(|(s, e)| e - s).collect()
+    }
+
+    /// Unset, the knob draws exactly the plan `partition_ms` drew; set, it lengthens the
+    /// one-way partitions and leaves the two-way ones as they were.
+    #[test]
+    fn oneway_partition_ms_governs_only_oneway_partitions() {
+        let base = FaultProfile {
+            swarm: false,
+            partitions: Span::Fixed(1),
+            oneway_partitions: Span::Fixed(1),
+            partition_ms: Span::Range([200, 300]),
+            ..FaultProfile::default()
+        };
+        let same = FaultProfile {
+            oneway_partition_ms: Some(base.partition_ms),
+            ..base.clone()
+        };
+        assert_eq!(plan(&base), plan(&same));
+        let long = FaultProfile {
+            oneway_partition_ms: Some(Span::Range([9_000, 10_000])),
+            ..base.clone()
+        };
+        let events = plan(&long);
+        let oneway = span_of(&events, "partition_oneway", "repair_oneway");
+        assert_eq!(oneway.len(), 1);
+        assert!(
+            oneway.iter().all(|d| (9_000..=10_000).contains(d)),
+            "{oneway:?}"
+        );
+        let twoway = span_of(&events, "partition", "repair");
+        assert_eq!(twoway, span_of(&plan(&base), "partition", "repair"));
     }
 }

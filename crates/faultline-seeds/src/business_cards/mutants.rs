@@ -24,10 +24,20 @@ pub enum Mutant {
     StaleRebase,
     /// Refuses to create a card whose name's slug some card already has.
     TakenNameRefused,
+    /// Shows a create whose outcome is unknown as failed.
+    TimeoutShownFailed,
+    /// Shows the card its own earlier request made as "already exists".
+    ExistingShownTaken,
+    /// After a conflict, resends the whole form as first loaded.
+    ResendWholeForm,
+    /// Judges a conflict on every field of the row, not only the user's.
+    ConflictOnAnyField,
+    /// Reports a rebase that found no true conflict as saved, without resending.
+    OkAfterRebase,
 }
 
 /// Every business-cards mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 6] = [
+pub const MUTANTS: [(Mutant, Entry); 11] = [
     (
         Mutant::KeyPerRequest,
         Entry {
@@ -85,6 +95,56 @@ pub const MUTANTS: [(Mutant, Entry); 6] = [
             name: "mut_taken_name_refused",
             bug: "the form looks the name's slug up first and refuses (\"a card called Acme already exists\") instead of letting the server pick a free slug",
             caught_by: "failures_justified",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::TimeoutShownFailed,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_timeout_shown_failed",
+            bug: "a create whose last attempt timed out (or followed one that did) is shown as failed (\"couldn't create the card\"), though an attempt may have committed it",
+            caught_by: "no_duplicate_create",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::ExistingShownTaken,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_existing_shown_taken",
+            bug: "when the idempotent create answers with the card an earlier request of the same form made, the form shows \"this card already exists\" as an error instead of the card",
+            caught_by: "no_duplicate_create",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::ResendWholeForm,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_resend_whole_form",
+            bug: "after a version conflict with no true conflict the retry sends the whole form as first loaded, with the fresh version, putting back fields another tab changed",
+            caught_by: "no_lost_updates",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::ConflictOnAnyField,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_conflict_on_any_field",
+            bug: "on a version conflict the edit compares every field of the fresh row with the loaded one, so another tab's change to a different field is shown as a conflict",
+            caught_by: "conflicts_justified",
+            budget: 40,
+        },
+    ),
+    (
+        Mutant::OkAfterRebase,
+        Entry {
+            scenario: "business_cards",
+            name: "mut_ok_after_rebase",
+            bug: "on a version conflict the edit re-reads, finds no true conflict, and shows the card as saved without resending the change",
+            caught_by: "no_lost_updates",
             budget: 40,
         },
     ),

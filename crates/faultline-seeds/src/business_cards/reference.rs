@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::mutants::Mutant;
-use super::{create_invoke, edit_invoke, load_card, slugify, whole_form, TABLE};
+use super::{create_invoke, edit_invoke, load_card, slugify, whole_form, FIELDS, TABLE};
 use faultline::backend::{filter, AuthApi, Backend, DbError, Request, Row};
 use faultline::client::retry::{retryable, RetryPolicy};
 use faultline::system::ClientCtx;
@@ -50,6 +50,10 @@ pub async fn create<B: Backend, A: AuthApi>(
         {
             Ok(resp) => {
                 let v = resp.value();
+                if bug == Some(Mutant::ExistingShownTaken) && v["existing"] == json!(true) {
+                    let taken = DbError::Conflict("this card already exists".into());
+                    return scope.fail(json!({"attempts": attempt}), &taken);
+                }
                 let slug = if bug == Some(Mutant::RequestedSlug) {
                     json!(slugify(name))
                 } else {
@@ -62,6 +66,9 @@ pub async fn create<B: Backend, A: AuthApi>(
             Err(e) if transient(&e) && attempt < MAX_ATTEMPTS => {
                 unknown |= e.outcome_unknown();
                 ctx.sleep_ms(backoff_ms(ctx, attempt)).await;
+            }
+            Err(e) if bug == Some(Mutant::TimeoutShownFailed) => {
+                return scope.fail(json!({"attempts": attempt}), &e)
             }
             Err(e) if unknown || e.outcome_unknown() => {
                 return scope.info(json!({"attempts": attempt}), &e)
@@ -111,11 +118,13 @@ pub async fn edit<B: Backend, A: AuthApi>(
             Err(e) => return scope.fail(json!({"key": card}), &e),
         };
     }
-    let sent = if bug == Some(Mutant::VersionAtSave) {
+    let mut sent = if bug == Some(Mutant::VersionAtSave) {
         &form
     } else {
         intent
     };
+    // What the mutant [`Mutant::ResendWholeForm`] sends once it has rebased.
+    let resend = whole_form(&original, intent);
     let (mut attempts, mut conflicts) = (0u32, 0u32);
     let mut unknown = false;
     let mut last_err = DbError::Conflict("version conflict after retries".into());
@@ -177,8 +186,14 @@ pub async fn edit<B: Backend, A: AuthApi>(
             return scope
                 .ok(json!({"key": card, "version": version_of(&fresh), "written": intent, "attempts": attempts, "conflicts": conflicts}));
         }
-        if let Some(field) = intent
-            .keys()
+        // The fields a change by someone else conflicts with: the user's (the mutant
+        // [`Mutant::ConflictOnAnyField`] compares the whole row).
+        let mut judged: Vec<&str> = intent.keys().map(String::as_str).collect();
+        if bug == Some(Mutant::ConflictOnAnyField) {
+            judged = FIELDS.to_vec();
+        }
+        if let Some(field) = judged
+            .into_iter()
             .find(|f| fresh.get(*f) != original.get(*f) && fresh.get(*f) != intent.get(*f))
         {
             let conflict = DbError::Conflict(format!(
@@ -192,6 +207,13 @@ pub async fn edit<B: Backend, A: AuthApi>(
             } else {
                 scope.fail(json!({"key": card, "conflict": field, "attempts": attempts, "conflicts": conflicts}), &conflict)
             };
+        }
+        if bug == Some(Mutant::OkAfterRebase) {
+            return scope
+                .ok(json!({"key": card, "version": version_of(&fresh), "written": intent, "attempts": attempts, "conflicts": conflicts}));
+        }
+        if bug == Some(Mutant::ResendWholeForm) {
+            sent = &resend;
         }
         if bug != Some(Mutant::StaleRebase) {
             base = fresh;

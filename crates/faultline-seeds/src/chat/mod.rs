@@ -135,11 +135,17 @@ fn invariants() -> [Invariant; 4] {
         .reads(TABLE),
         Invariant::new(chat::SURVIVES_REAUTH, |h, _| chat::survives_reauth(h)),
         // Saves of the one conversation conflict only with another device's save.
-        Invariant::new(refusals::NAME, |h, _| {
-            refusals::Refusals::of(&["send", "reauth"])
-                .contended_by("send", &["send"], None, &[ErrorCategory::Conflict])
-                .check(refusals::NAME, h)
-        }),
+        // A failure shown must also be true: a send shown as not sent was not saved.
+        Invariant::new(refusals::NAME, |h, s| {
+            let (_, images) = conversation(s);
+            first_violation([
+                refusals::Refusals::of(&["send", "reauth"])
+                    .contended_by("send", &["send"], None, &[ErrorCategory::Conflict])
+                    .check(refusals::NAME, h),
+                chat_moment::failed_was_not_saved(h, images, refusals::NAME),
+            ])
+        })
+        .reads(TABLE),
     ]
 }
 

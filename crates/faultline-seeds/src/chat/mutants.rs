@@ -24,6 +24,16 @@ pub enum Mutant {
     RefuseAll,
     /// On a version conflict, gives up and shows the send as failed instead of merging.
     ConflictGivesUp,
+    /// Takes any answer of the save as success, without looking at `success`.
+    AnswerAsSuccess,
+    /// Forces the overwrite on a retry after a network error.
+    ForceOnRetry,
+    /// Merges on a conflict but keeps the old expected version.
+    MergeKeepsOldVersion,
+    /// After signing in, shows the cached copy when the reload fails.
+    ReauthCacheOnError,
+    /// A retry after a network error reloads the conversation over the local array.
+    ReloadDropsPending,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -37,7 +47,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every chat mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 7] = [
+pub const MUTANTS: [(Mutant, Entry); 12] = [
     (
         Mutant::MergeByText,
         entry(
@@ -92,6 +102,46 @@ pub const MUTANTS: [(Mutant, Entry); 7] = [
             "mut_conflict_gives_up",
             "on a version conflict the send tells the user the chat changed on another device and gives up, instead of merging and retrying, even when that change was long finished",
             "failures_justified",
+        ),
+    ),
+    (
+        Mutant::AnswerAsSuccess,
+        entry(
+            "mut_answer_as_success",
+            "any answer of the save is taken as success (the status was 200), so a save the server refused as a version conflict is shown as sent",
+            "no_lost_messages",
+        ),
+    ),
+    (
+        Mutant::ForceOnRetry,
+        entry(
+            "mut_force_on_retry",
+            "a save retried after a network error is sent with force_overwrite, since the device cannot tell whether its first attempt landed, so it overwrites what another device saved meanwhile",
+            "no_lost_messages",
+        ),
+    ),
+    (
+        Mutant::MergeKeepsOldVersion,
+        entry(
+            "mut_merge_keeps_old_version",
+            "on a version conflict the device merges the server's messages but keeps its old expected version, so every retry conflicts and the send is shown as failed",
+            "failures_justified",
+        ),
+    ),
+    (
+        Mutant::ReauthCacheOnError,
+        entry(
+            "mut_reauth_cache_on_error",
+            "after signing back in, when the first reload of the conversation fails the device shows its cached copy as if it were current, instead of retrying",
+            "survives_reauth",
+        ),
+    ),
+    (
+        Mutant::ReloadDropsPending,
+        entry(
+            "mut_reload_drops_pending",
+            "the retry after a network error reloads the conversation for a fresh version and replaces the local array with the server's, dropping the message being sent, which is then shown as sent",
+            "no_lost_messages",
         ),
     ),
 ];

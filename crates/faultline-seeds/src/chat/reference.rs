@@ -49,19 +49,21 @@ pub async fn send<B: Backend, A: AuthApi>(
     let mut conflicts = 0u32;
     let mut last = DbError::Conflict("conversation kept changing".into());
     let mut delay = 0;
+    // Set by the mutant [`Mutant::ForceOnRetry`] once a save met a network error.
+    let mut force = false;
     for attempt in 1..=POLICY.max_attempts {
         let args = json!({
             "id": CONVERSATION,
             "messages": Value::Array(local.messages.borrow().clone()),
             "expected_version": local.version.borrow().clone(),
-            "force_overwrite": false,
+            "force_overwrite": force,
         });
         match ctx
             .call(Request::rpc("save_conversation", args))
             .await
             .map(|r| r.value())
         {
-            Ok(v) if v["success"] == json!(true) => {
+            Ok(v) if v["success"] == json!(true) || bug == Some(Mutant::AnswerAsSuccess) => {
                 *local.version.borrow_mut() = v["version"].clone();
                 return scope.ok(json!({"msg": msg, "version": v["version"], "attempts": attempt, "conflicts": conflicts, "saved": local.ids()}));
             }
@@ -81,7 +83,9 @@ pub async fn send<B: Backend, A: AuthApi>(
                     let merged = merge_on(&server, &local.messages.borrow(), key);
                     *local.messages.borrow_mut() = merged;
                 }
-                *local.version.borrow_mut() = v["version"].clone();
+                if bug != Some(Mutant::MergeKeepsOldVersion) {
+                    *local.version.borrow_mut() = v["version"].clone();
+                }
                 continue;
             }
             Err(DbError::Timeout(_)) if bug == Some(Mutant::SentOnTimeout) => {
@@ -93,6 +97,13 @@ pub async fn send<B: Backend, A: AuthApi>(
                 last = e;
                 if bug == Some(Mutant::AppendOnRetry) {
                     local.messages.borrow_mut().push(message(ctx, msg));
+                }
+                force |= bug == Some(Mutant::ForceOnRetry);
+                if bug == Some(Mutant::ReloadDropsPending) {
+                    if let Ok((messages, version)) = load(ctx).await {
+                        *local.messages.borrow_mut() = messages;
+                        *local.version.borrow_mut() = version;
+                    }
                 }
             }
             Err(e) if unknown => return scope.info(json!({"msg": msg}), &e),
@@ -130,6 +141,9 @@ pub async fn reauth<B: Backend, A: AuthApi>(
                 let merged = merge(&messages, &local.messages.borrow());
                 *local.messages.borrow_mut() = merged;
                 *local.version.borrow_mut() = version;
+                return scope.ok(json!({"view": local.ids()}));
+            }
+            Err(_) if bug == Some(Mutant::ReauthCacheOnError) => {
                 return scope.ok(json!({"view": local.ids()}));
             }
             Err(e) => last = e,

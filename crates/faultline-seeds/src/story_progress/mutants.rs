@@ -20,6 +20,14 @@ pub enum Mutant {
     LsnInPageMemory,
     /// A poll never records the LSN it read at.
     ReadLsnDropped,
+    /// A failed poll resets the bar to 0.
+    FailedPollResetsBar,
+    /// A poll accepts a host one LSN behind the session's.
+    LsnOffByOne,
+    /// A poll that fails is retried once on any host.
+    FallbackAnyHost,
+    /// A failed poll clears the session's LSN.
+    ErrorClearsSession,
 }
 
 const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -> Entry {
@@ -33,7 +41,7 @@ const fn entry(name: &'static str, bug: &'static str, caught_by: &'static str) -
 }
 
 /// Every story-progress mutant, with what it gets wrong and what must catch it.
-pub const MUTANTS: [(Mutant, Entry); 5] = [
+pub const MUTANTS: [(Mutant, Entry); 9] = [
     (
         Mutant::WriteOnce,
         entry(
@@ -71,6 +79,38 @@ pub const MUTANTS: [(Mutant, Entry); 5] = [
         entry(
             "mut_read_lsn_dropped",
             "a poll never records the LSN it read at, so the next poll may go to a replica behind what the tab already showed",
+            "monotonic_progress",
+        ),
+    ),
+    (
+        Mutant::FailedPollResetsBar,
+        entry(
+            "mut_failed_poll_resets_bar",
+            "when a poll fails the page's error handler resets the progress bar to 0 until the next poll succeeds",
+            "monotonic_progress",
+        ),
+    ),
+    (
+        Mutant::LsnOffByOne,
+        entry(
+            "mut_lsn_off_by_one",
+            "a poll asks for a host that has replayed the session's LSN minus one (> where >= was meant), so a replica one commit behind may answer",
+            "monotonic_progress",
+        ),
+    ),
+    (
+        Mutant::FallbackAnyHost,
+        entry(
+            "mut_fallback_any_host",
+            "a poll whose read fails (a replica's answer lost) is retried once on whatever host the balancer picks, and the page shows that",
+            "monotonic_progress",
+        ),
+    ),
+    (
+        Mutant::ErrorClearsSession,
+        entry(
+            "mut_error_clears_session",
+            "a failed poll clears the tab's session state (its LSN in sessionStorage) as if the session had gone bad, so the next poll may read a replica behind what the tab showed",
             "monotonic_progress",
         ),
     ),

@@ -85,20 +85,30 @@ pub async fn poll<B: Backend, A: AuthApi>(
     let (op, mut invoke) = tab.next_poll();
     invoke["session_lsn"] = json!(tab.session_lsn);
     let scope = ctx.begin(op, "poll", invoke);
-    match read_status(
-        ctx,
-        ReadFrom::AtLeast {
-            lsn: tab.session_lsn,
-        },
-    )
-    .await
-    {
+    let lsn = if bug == Some(Mutant::LsnOffByOne) {
+        tab.session_lsn.saturating_sub(1)
+    } else {
+        tab.session_lsn
+    };
+    let mut read = read_status(ctx, ReadFrom::AtLeast { lsn }).await;
+    if read.is_err() && bug == Some(Mutant::FallbackAnyHost) {
+        read = read_status(ctx, ReadFrom::Any).await;
+    }
+    match read {
         Ok(s) => {
             if bug != Some(Mutant::ReadLsnDropped) {
                 tab.session_lsn = tab.session_lsn.max(s.lsn.unwrap_or(0));
             }
             tab.shown = Some(s.progress);
             scope.ok(poll_value(&s, s.progress, 1));
+        }
+        Err(e) if bug == Some(Mutant::FailedPollResetsBar) => {
+            tab.shown = Some(0);
+            scope.fail(unchanged(tab), &e)
+        }
+        Err(e) if bug == Some(Mutant::ErrorClearsSession) => {
+            tab.session_lsn = 0;
+            scope.fail(unchanged(tab), &e)
         }
         Err(e) => scope.fail(unchanged(tab), &e),
     }
