@@ -81,7 +81,7 @@ pub fn failed_was_not_saved(history: &History, images: &[Row], name: &str) -> Ve
         let msg = &s.invoke.value["msg"];
         let committed = sends
             .iter()
-            .filter(|o| o.is_ok() && o.completion.is_some_and(|c| c.index < shown.index))
+            .filter(|o| o.is_ok() && o.completion.is_some_and(|c| c.precedes(shown)))
             .filter_map(|o| o.result().get("version").and_then(Value::as_i64))
             .max();
         let Some(committed) = committed else { continue };
@@ -204,6 +204,17 @@ mod tests {
         assert!(v.explanation.contains("version 2"), "{}", v.explanation);
         // Saved only after the failure was shown (the device's next send carried it).
         assert!(judge(&[image(3, &["m2"]), image(4, &["m2", "m1"])]).is_ok());
+        // ... even when that next send's acknowledgement, after the failure, is in the
+        // history: only what was acknowledged before the failure was shown counts.
+        let mut later = Builder::default();
+        later.invoke("d1", "send", 1, json!({"msg": "m1"}));
+        later.invoke("d2", "send", 2, json!({"msg": "m2"}));
+        later.complete("d2", EntryType::Ok, "send", 2, json!({"version": 3}));
+        later.complete("d1", EntryType::Fail, "send", 1, json!({}));
+        later.invoke("d1", "send", 3, json!({"msg": "m3"}));
+        later.complete("d1", EntryType::Ok, "send", 3, json!({"version": 4}));
+        let resent = [image(3, &["m2"]), image(4, &["m2", "m1", "m3"])];
+        assert!(failed_was_not_saved(&later.history, &resent, "f").is_ok());
         assert!(judge(&[]).is_ok(), "no audit, nothing to judge");
         // An unknown outcome may have been saved; only a definite failure is judged.
         let mut unknown = Builder::default();
