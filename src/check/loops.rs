@@ -101,12 +101,15 @@ impl<'a> Commits<'a> {
     /// True when some committed image held `save`'s loop with its bounds, no later than
     /// `by_us` when commit times are known.
     fn wrote(&self, save: &Operation<'_>, by_us: Option<u64>) -> bool {
+        // The key is built once, and only for images with the save's bounds: building keys
+        // allocates, and a long run audits thousands of images.
+        let key = op_key(save);
         self.images.iter().enumerate().any(|(i, r)| {
             let in_time = match (by_us, self.at_ms.get(i)) {
                 (Some(by), Some(ms)) => ms.saturating_mul(1000) <= by,
                 _ => true,
             };
-            in_time && row_key(r) == op_key(save) && holds_content(r, save)
+            in_time && holds_content(r, save) && row_key(r) == key
         })
     }
 }
