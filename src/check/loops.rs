@@ -93,7 +93,7 @@ impl<'a> Commits<'a> {
     /// The audit of `table` in `state`.
     pub fn of(state: &'a FinalState, table: &str) -> Self {
         Self {
-            images: state.audit.get(table).map_or(&[], Vec::as_slice),
+            images: state.images(table),
             at_ms: state.audit_ms.get(table).map_or(&[], Vec::as_slice),
         }
     }

@@ -44,6 +44,11 @@ impl FinalState {
     pub fn rows(&self, table: &str) -> &[Row] {
         self.tables.get(table).map_or(&[], Vec::as_slice)
     }
+
+    /// Every image committed to `table`, in commit order (empty when it is not audited).
+    pub fn images(&self, table: &str) -> &[Row] {
+        self.audit.get(table).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// An operation named by a violation.

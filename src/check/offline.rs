@@ -226,11 +226,11 @@ pub fn no_lost_acked_edit(history: &History, state: &FinalState) -> Verdict {
 /// Whether any row image the server committed carries the action.
 fn reached(op: &Operation<'_>, state: &FinalState) -> bool {
     if op.invoke.f == "generate" {
-        let audit = state.audit.get(USAGE).map_or(&[][..], Vec::as_slice);
+        let audit = state.images(USAGE);
         return op.invoke.op.is_some_and(|id| usage_count(audit, id) > 0);
     }
     let (record, field, value) = target(op);
-    state.audit.get(RUNS).into_iter().flatten().any(|r| {
+    state.images(RUNS).iter().any(|r| {
         r.get("id").and_then(Value::as_str) == Some(record.as_str())
             && r.get(&field).and_then(Value::as_str) == Some(value.as_str())
     })
@@ -307,7 +307,7 @@ pub fn applied_once(history: &History, state: &FinalState) -> Verdict {
             );
         }
     }
-    let audit = state.audit.get(RUNS).map_or(&[][..], Vec::as_slice);
+    let audit = state.images(RUNS);
     let mut seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for image in audit {
         let Some(id) = image.get("id").and_then(Value::as_str) else {

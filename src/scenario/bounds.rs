@@ -34,7 +34,7 @@ impl Scenario {
             (
                 "faults",
                 "oneway_partition_ms",
-                x.oneway_partition_ms.unwrap_or(x.partition_ms),
+                x.oneway_window_ms(),
                 Duration,
             ),
             ("faults", "holds", x.holds, Count),

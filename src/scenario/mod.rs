@@ -223,6 +223,13 @@ pub struct FaultProfile {
     pub skew_ms: Span<u64>,
 }
 
+impl FaultProfile {
+    /// How long each one-way partition lasts: `oneway_partition_ms`, else `partition_ms`.
+    pub fn oneway_window_ms(&self) -> Span<u64> {
+        self.oneway_partition_ms.unwrap_or(self.partition_ms)
+    }
+}
+
 impl Default for FaultProfile {
     fn default() -> Self {
         Self {

@@ -74,7 +74,7 @@ pub fn generate(
         knobs.insert("oneway_partitions".into(), oneway.into());
         windows(
             oneway,
-            profile.oneway_partition_ms.unwrap_or(profile.partition_ms),
+            profile.oneway_window_ms(),
             &mut rng,
             |client, server| Fault::PartitionOneway {
                 from: server,

@@ -70,7 +70,7 @@ pub fn no_double_booking(history: &History, state: &FinalState) -> Verdict {
 /// Every booking row that ever existed answers exactly one request: identified by who asked
 /// for which room and time (the history), never by a key the client wrote.
 pub fn booked_once(history: &History, state: &FinalState) -> Verdict {
-    let audit = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
+    let audit = state.images(TABLE);
     let mut rows: Vec<&Row> = Vec::new();
     let mut seen = BTreeSet::new();
     for r in audit {

@@ -60,7 +60,7 @@ pub fn overlapping_bookings_in_flight(history: &History, _state: &FinalState) ->
 /// the answer a browser may never see, and a retry that books the room again.
 pub fn booking_committed_under_link_fault(history: &History, state: &FinalState) -> usize {
     let faults: Vec<Window> = windows(history, &LINK_FAULTS);
-    let audit = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
+    let audit = state.images(TABLE);
     let end = end_us(history);
     history
         .operations()

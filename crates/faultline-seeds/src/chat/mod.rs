@@ -111,7 +111,7 @@ fn conversation(state: &FinalState) -> (Vec<Value>, &[Row]) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let images = state.audit.get(TABLE).map_or(&[][..], Vec::as_slice);
+    let images = state.images(TABLE);
     (messages, images)
 }
 

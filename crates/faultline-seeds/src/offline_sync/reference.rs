@@ -179,7 +179,9 @@ impl Outbox {
                 )
             }
         };
-        let before = self.items.borrow().clone();
+        // The outbox as it was before the request, kept only for the mutant that writes it back.
+        let before =
+            (self.bug == Some(Mutant::StaleOutboxWrite)).then(|| self.items.borrow().clone());
         let answer = match ctx.call(request).await {
             Ok(r) => r.value(),
             Err(e) => {
@@ -194,7 +196,11 @@ impl Outbox {
         match self.bug {
             Some(Mutant::ClearOnSuccess) => self.items.borrow_mut().clear(),
             Some(Mutant::StaleOutboxWrite) => {
-                *self.items.borrow_mut() = before.into_iter().filter(|p| p.op != item.op).collect()
+                *self.items.borrow_mut() = before
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| p.op != item.op)
+                    .collect()
             }
             _ => self.items.borrow_mut().retain(|p| p.op != item.op),
         }
